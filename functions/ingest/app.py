@@ -1,0 +1,45 @@
+"""S3 ObjectCreated on incoming/ -> validate the Ofsted file, queue one case per home x authority."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advocacy_notify.logic.ingest import ingest_object, object_key
+from advocacy_notify.observability import logger, metrics, tracer
+from advocacy_notify.settings import Settings
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_source(data_class=S3Event)
+def handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    settings = Settings.from_env()
+    results = []
+    for record in event.records:
+        key = object_key(record.s3.get_object.key)
+        logger.append_keys(s3_key=key)
+        result = ingest_object(record.s3.bucket.name, key, record.s3.get_object.version_id, settings)
+        if result.status == "ignored":
+            continue
+        c = result.counts
+        metrics.add_metric("FilesReceived", MetricUnit.Count, 1)
+        metrics.add_metric("FilesRejected", MetricUnit.Count, int(result.status == "unreadable"))
+        metrics.add_metric("RowsRead", MetricUnit.Count, c.rows_read)
+        metrics.add_metric("RowsSkipped", MetricUnit.Count, c.skipped)
+        metrics.add_metric("RowsRejected", MetricUnit.Count, c.rejected)
+        metrics.add_metric("CasesQueued", MetricUnit.Count, result.queued)
+        metrics.add_metric(
+            "StaffWorkItems",
+            MetricUnit.Count,
+            c.unresolved_authorities
+            + c.homes_without_placing_authority
+            + int(c.rejected > 0)
+            + int(result.status == "unreadable"),
+        )
+        logger.info("ingested", extra=result.summary())
+        results.append(result.summary())
+    return {"files": results}

@@ -1,0 +1,65 @@
+"""HTTP API: GET /respond/{link} shows the form (changes nothing); POST records the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from advocacy_notify.domain.pages import error_page
+from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
+from advocacy_notify.observability import logger, metrics, tracer
+from advocacy_notify.settings import Settings
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+app = APIGatewayHttpResolver()
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _html(page: Page) -> Response[str]:
+    metrics.add_metric(f"Respond_{page.outcome}", MetricUnit.Count, 1)
+    return Response(
+        status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=HEADERS
+    )
+
+
+@app.get("/respond/<link>")
+def form(link: str) -> Response[str]:
+    return _html(show_form(link, Settings.from_env(), action_url=app.current_event.raw_path))
+
+
+@app.post("/respond/<link>")
+def answer(link: str) -> Response[str]:
+    body = app.current_event.decoded_body or ""
+    fields = (
+        dict(parse_qsl(body[:MAX_BODY], keep_blank_values=True, max_num_fields=50))
+        if len(body) <= MAX_BODY
+        else {"_oversized": "1"}
+    )
+    page = submit(link, fields, Settings.from_env(), action_url=app.current_event.raw_path)
+    if page.outcome == "answered":
+        metrics.add_dimension(name="answer", value=fields.get("answer", ""))
+        metrics.add_metric("Answers", MetricUnit.Count, 1)
+    return _html(page)
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def unexpected(exc: Exception) -> Response[str]:
+    logger.exception("respond failed")  # the page never shows exception text
+    return _html(Page(500, error_page(), "error"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,204 @@
+"""The `advocacy` command line: validate, authorities resolve, run, demo, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+OUT: TextIO = sys.stdout  # bound at import: handlers' stdout is redirected while they run
+
+
+def _print(text: str = "") -> None:
+    OUT.write(text + "\n")
+    OUT.flush()
+
+
+def _json(doc: Any) -> None:
+    _print(json.dumps(doc, indent=2, default=str, ensure_ascii=False))
+
+
+class CliError(Exception):
+    """A one-line reason; exit status 2, no traceback."""
+
+
+# ---------------------------------------------------------------------------- validate
+def cmd_validate(args: argparse.Namespace) -> int:
+    from advocacy_notify.domain.authorities import AuthorityDirectory
+    from advocacy_notify.domain.ofsted import FileUnreadable, open_ofsted
+    from advocacy_notify.domain.pipeline import Collector, process
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    try:
+        with open_ofsted(path, path.name, sheet=args.sheet) as file:
+            collected = Collector().add_all(process(file, AuthorityDirectory.default()))
+            report = {
+                "file": str(path),
+                "format": file.format,
+                "sheet": file.sheet,
+                "header_row": file.header_row,
+                **collected.report(),
+            }
+    except FileUnreadable as exc:
+        raise CliError(f"{path.name}: {exc.reason}") from None
+    if args.json:
+        _json(report)
+    else:
+        _print(
+            f"{path.name}: {report['rows_read']} rows read, "
+            f"{len(report['homes'])} in-scope Inadequate homes, "
+            f"{len(report['cases'])} cases, {report['skipped']} skipped, {len(report['rejected'])} rejected"
+        )
+        for r in report["rejected"][:20]:
+            _print(f"  rejected row {r['row']}: {'; '.join(r['errors'])}")
+        for u in report["unresolved_authorities"]:
+            _print(f"  {u['status']} authority: {u['input']!r} (homes {', '.join(u['urns'])})")
+        if report["homes_without_placing_authority"]:
+            _print(f"  {len(report['homes_without_placing_authority'])} homes with no placing authority")
+    return 0
+
+
+# ---------------------------------------------------------------------------- authorities
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from advocacy_notify.domain.authorities import AuthorityDirectory
+
+    directory = AuthorityDirectory.default()
+    results = [directory.resolve(n) for n in args.names]
+    if args.json:
+        _json([r.model_dump() for r in results])
+    else:
+        for r in results:
+            if r.status == "resolved":
+                _print(f"{r.input!r}: {r.name} ({r.gss_code})")
+            else:
+                cands = ", ".join(f"{c.name} ({c.gss_code})" for c in r.candidates)
+                _print(f"{r.input!r}: {r.status}" + (f" - could be {cands}" if cands else ""))
+    return 0
+
+
+# ---------------------------------------------------------------------------- run / demo
+def _run(files: list[Path], args: argparse.Namespace, responses_path: Path | None) -> dict[str, Any]:
+    from .env import OfflineEnv
+    from .outbox import write_outbox
+    from .run import ResponseScriptError, Runner, RunOptions, load_responses
+
+    for f in files:
+        if not f.is_file():
+            raise CliError(f"{f}: no such file")
+    try:
+        responses = load_responses(responses_path)
+    except ResponseScriptError as exc:
+        raise CliError(str(exc)) from None
+    quiet = args.json or getattr(args, "quiet", False)
+
+    def progress(message: str) -> None:
+        if not quiet:
+            sys.stderr.write(f"  {message}\n")
+            sys.stderr.flush()
+
+    start = date.fromisoformat(args.start_date) if args.start_date else None
+    options = RunOptions(
+        day_seconds=args.day_seconds,
+        start=start,
+        outbox=args.outbox,
+        progress=progress,
+        log_path=Path(args.log) if args.log else None,
+    )
+    with OfflineEnv(day_seconds=args.day_seconds, start=start, log_path=options.log_path) as env:
+        runner = Runner(env, responses, options)
+        result = runner.run(files, args.key)
+        if args.outbox:
+            write_outbox(env, Path(args.outbox), result)
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    result = _run([Path(f) for f in args.files], args, Path(args.responses) if args.responses else None)
+    if args.json:
+        _json(result)
+    else:
+        from .summary import print_summary
+
+        print_summary(result, _print)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    args.key = None
+    result = _run([demo.DEMO_FILE], args, demo.DEMO_RESPONSES)
+    if args.json:
+        _json(result)
+    else:
+        from .summary import print_summary
+
+        print_summary(result, _print)
+        if args.outbox:
+            _print(
+                f"\nOutbox: {Path(args.outbox) / 'index.html'} ({result['totals']['emails']['total']} emails)"
+            )
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def _run_options(p: argparse.ArgumentParser, default_outbox: str | None) -> None:
+    p.add_argument(
+        "--day-seconds", type=float, default=0.2, help="real seconds per simulated day (default 0.2)"
+    )
+    p.add_argument("--start-date", help="simulated date of the first email, YYYY-MM-DD (default today)")
+    p.add_argument("--outbox", default=default_outbox, help="write every email as .eml plus index.html here")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--log", help="where the functions' logs go (default .advocacy/lambda.log)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="advocacy", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="parse, filter, validate and resolve an Ofsted file (no AWS)")
+    p.add_argument("file")
+    p.add_argument("--sheet", help="workbook sheet to read (default: the first with the needed columns)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("authorities", help="the local authority directory")
+    asub = p.add_subparsers(dest="authorities_command", required=True)
+    r = asub.add_parser("resolve", help="resolve names or codes to local authorities")
+    r.add_argument("names", nargs="+")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("run", help="run the whole workflow offline")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--key", help="object key under incoming/ (default: the file's name)")
+    p.add_argument("--responses", help="JSON: authority -> {respond_on_day, answer}")
+    _run_options(p, None)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="the bundled realistic file and response script, run offline")
+    _run_options(p, "outbox")
+    p.set_defaults(func=cmd_demo)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except CliError as exc:
+        sys.stderr.write(f"advocacy: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Run the real handlers in-process under moto, without Docker.
+
+moto runs Lambda code only through Docker. Every moto path that runs a function - direct invoke,
+Step Functions Lambda tasks, S3 notifications, SNS subscriptions - ends in one private method,
+`moto.awslambda.models.LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs)`.
+We patch that one place (tests/integration/test_moto_hook.py fails loudly if an upgrade moves it).
+
+Invocations are serialised by one re-entrant lock: the functions share this process's environment
+variables and Powertools' module-level Logger and Metrics, as they would not on AWS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from . import PROJECT_ROOT
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    timeout_s: int = 60
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "offline"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_s * 1000
+
+
+@dataclass
+class Invocation:
+    function: str  # the folder name under functions/, e.g. "send_email"
+    event: Any
+    result: Any = None
+    error: str | None = None
+    traceback: str | None = None
+    seconds: float = 0.0
+    at: float = field(default_factory=time.time)
+
+
+class LogSink:
+    """Where the functions' stdout goes offline: a log file, with EMF metric lines collected."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self._file: TextIO | None = None
+        self._buffer = ""
+        self.metrics: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def open(self, path: Path) -> None:
+        with self.lock:
+            self.close_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = path
+            self._file = path.open("a", encoding="utf-8")
+            self.metrics = []
+
+    def close_file(self) -> None:
+        if self._file:
+            self._file.close()
+        self._file = None
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            if self._file:
+                self._file.write(text)
+                self._file.flush()
+            self._buffer += text
+            *lines, self._buffer = self._buffer.split("\n")
+            for line in lines:
+                if '"_aws"' in line and line.lstrip().startswith("{"):
+                    with contextlib.suppress(ValueError):
+                        self.metrics.append(json.loads(line))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+SINK = LogSink()
+
+
+def _function_folder(function_name: str, folders: dict[str, str]) -> str:
+    for logical_id, folder in folders.items():
+        if f"-{logical_id}-" in function_name or function_name == logical_id:
+            return folder
+    raise LookupError(f"no handler folder for {function_name}")
+
+
+_modules: dict[str, ModuleType] = {}
+_modules_lock = threading.Lock()
+
+
+def load_handler(folder: str) -> Handler:
+    """Import functions/<folder>/app.py under a unique module name (every function's file is app.py)."""
+    with _modules_lock:
+        if folder not in _modules:
+            path = PROJECT_ROOT / "functions" / folder / "app.py"
+            spec = importlib.util.spec_from_file_location(f"advocacy_fn_{folder}", path)
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            _modules[folder] = module
+            _route_logger_to_sink()
+        handler: Handler = _modules[folder].handler
+        return handler
+
+
+def _route_logger_to_sink() -> None:
+    from advocacy_notify.observability import logger
+
+    for h in logger.handlers if hasattr(logger, "handlers") else []:
+        if hasattr(h, "setStream"):
+            h.setStream(SINK)
+    for h in getattr(logger, "_logger").handlers:  # noqa: B009 - Powertools keeps its logger here
+        if hasattr(h, "setStream"):
+            h.setStream(SINK)
+
+
+class PriorityRLock:
+    """A re-entrant lock where urgent holders (answers, the runner's reads) go before queued
+    background work, so a scripted answer is not held up behind a burst of timer-driven emails."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._count = 0
+        self._urgent_waiting = 0
+
+    def acquire(self, urgent: bool = False) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._count += 1
+                return
+            if urgent:
+                self._urgent_waiting += 1
+            while self._owner is not None or (not urgent and self._urgent_waiting):
+                self._cond.wait()
+            if urgent:
+                self._urgent_waiting -= 1
+            self._owner, self._count = me, 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._count -= 1
+            if self._count == 0:
+                self._owner = None
+                self._cond.notify_all()
+
+    def __enter__(self) -> PriorityRLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        self.acquire(urgent=True)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+INVOKE_LOCK = PriorityRLock()
+URGENT_FUNCTIONS = {"respond"}
+
+
+@contextlib.contextmanager
+def in_process_lambdas(
+    folders: dict[str, str],
+    calls: list[Invocation] | None = None,
+    faults: dict[str, Callable[[Any], None]] | None = None,
+) -> Iterator[list[Invocation]]:
+    """Patch moto so functions run here. `folders`: logical id -> folder under functions/.
+
+    `faults` lets tests inject a failure before a handler runs: {folder: callable(event)}.
+    """
+    from unittest import mock
+
+    from moto.awslambda.models import LambdaFunction
+
+    record = calls if calls is not None else []
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        folder = _function_folder(self.function_name, folders)
+        payload = json.loads(event) if isinstance(event, str | bytes) else event
+        inv = Invocation(folder, payload)
+        INVOKE_LOCK.acquire(urgent=folder in URGENT_FUNCTIONS)
+        try:
+            return _run(inv, self, folder, payload)
+        finally:
+            INVOKE_LOCK.release()
+
+    def _run(inv: Invocation, fn: Any, folder: str, payload: Any) -> tuple[str, bool, str]:
+        record.append(inv)
+        os.environ.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        ctx = FakeLambdaContext(
+            fn.function_name, fn.function_arn, int(fn.memory_size or 512), int(fn.timeout or 60)
+        )
+        with contextlib.redirect_stdout(SINK):  # type: ignore[type-var,unused-ignore]
+            try:
+                if faults and folder in faults:
+                    faults[folder](payload)
+                handler = load_handler(folder)
+                started = time.perf_counter()
+                inv.result = handler(payload, ctx)
+                inv.seconds = time.perf_counter() - started
+                return json.dumps(inv.result, default=str), False, ""
+            except Exception as exc:  # surfaces as FunctionError=Handled, as on Lambda
+                inv.error = type(exc).__name__
+                tb = traceback.format_exc()
+                inv.traceback = tb
+                SINK.write(json.dumps({"level": "ERROR", "function": folder, "errorType": inv.error}) + "\n")
+                return (
+                    json.dumps(
+                        {"errorType": type(exc).__name__, "errorMessage": str(exc)[:200], "stackTrace": []}
+                    ),
+                    True,
+                    tb,
+                )
+
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda))
+        for module in _sfn_client_modules():
+            patches.enter_context(
+                mock.patch.object(module, "boto_client_for", _cached_boto_client_for(module))
+            )
+        yield record
+
+
+def _sfn_client_modules() -> list[ModuleType]:
+    """moto's Step Functions interpreter builds a new boto3 client for every task it runs (~30 ms of
+    CPU each); reusing one per service keeps a shrunk clock honest."""
+    import importlib
+
+    names = [
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    ]
+    modules = []
+    for name in names:
+        module = importlib.import_module(name)
+        if hasattr(module, "boto_client_for"):
+            modules.append(module)
+    return modules
+
+
+def _cached_boto_client_for(module: ModuleType) -> Callable[..., Any]:
+    original = module.boto_client_for
+    cache: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+
+        key = (region, service, botocore_stubber.enabled)
+        with lock:
+            if key not in cache:
+                cache[key] = original(region, service, state_credentials)
+            return cache[key]
+
+    return boto_client_for

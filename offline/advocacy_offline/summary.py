@@ -1,0 +1,90 @@
+"""The readable end-of-run summary: one row per case, then the staff work items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+STATUS_WORDS = {
+    "confirmed": "confirmed",
+    "referrals_in_progress": "referrals in progress",
+    "no_children_placed": "no children placed",
+    "need_help": "needs help",
+    "unresolved": "UNRESOLVED",
+    "delivery_failed": "EMAIL BOUNCED",
+    "failed": "FAILED",
+    "awaiting_response": "waiting",
+    "escalated": "escalated",
+    "queued": "queued",
+    "closed_by_staff": "closed by staff",
+}
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return out
+
+
+def print_summary(result: dict[str, Any], say: Callable[[str], None]) -> None:
+    rows = []
+    for c in sorted(result["cases"], key=lambda c: (c["la_name"], c["urn"])):
+        kinds = [e["kind"] for e in c["emails"]]
+        sent = ", ".join(f"{kinds.count(k)} {k}" for k in ("initial", "reminder", "escalation") if k in kinds)
+        days = c.get("working_days_to_answer")
+        rows.append(
+            [
+                c["la_name"],
+                c["urn"],
+                sent or "none",
+                STATUS_WORDS.get(c["status"], c["status"]),
+                "-" if days is None else f"{days} working days",
+            ]
+        )
+    say("")
+    say("Cases (one per home x placing authority)")
+    for line in _table(rows, ["Authority", "Home URN", "Emails sent", "Status", "Time to answer"]):
+        say("  " + line)
+    t = result["totals"]
+    e = t["emails"]
+    say("")
+    say(
+        f"{t['cases']} cases; emails: {e['initial']} initial, {e['reminder']} reminders, "
+        f"{e['escalation']} escalations."
+    )
+    say("By status: " + ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in t["by_status"].items()))
+    staff = result["staff_work_items"]
+    say("")
+    say("Staff work items")
+    items = 0
+    for u in staff["unresolved_authorities"]:
+        cands = ", ".join(c["name"] for c in u.get("candidates", []))
+        say(
+            f"  - {u['status']} placing authority {u['input']!r} for home(s) {', '.join(u['urns'])}"
+            + (f": could be {cands}" if cands else "")
+        )
+        items += 1
+    for urn in staff["homes_without_placing_authority"]:
+        say(f"  - home {urn} has no placing authority in the file")
+        items += 1
+    for r in staff["rejected_rows"]:
+        say(f"  - rejected row {r['row']} of {r['key']}: {'; '.join(r['errors'])}")
+        items += 1
+    for f in staff["unreadable_files"]:
+        say(f"  - file {f['key']} could not be read: {f['reason']}")
+        items += 1
+    for w in staff["work_items"]:
+        if w["kind"] in {
+            "unresolved",
+            "need_help",
+            "delivery_failed",
+            "failed",
+            "email_uncertain",
+            "no_contacts",
+        }:
+            say(f"  - {w['kind'].replace('_', ' ')}: case {w.get('case_id') or w.get('gss_code')}")
+            items += 1
+    if not items:
+        say("  none")

@@ -1,0 +1,1 @@
+"""One small module per AWS service. Clients are created once, at first use."""

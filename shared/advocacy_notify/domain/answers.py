@@ -1,0 +1,259 @@
+"""The answer form: its schema, labels and validation of raw form fields.
+
+`parse_answer_form` never raises on user input, whatever its size or content: it returns
+either a valid `AnswerForm` and no errors, or None and a dict of field name -> error
+message written in the GOV.UK error message style.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from .models import AnswerKind
+
+__all__ = [
+    "ANSWER_HINTS",
+    "ANSWER_LABELS",
+    "FIELD_ORDER",
+    "MAX_CHILDREN",
+    "MAX_EMAIL",
+    "MAX_NOTES",
+    "MAX_TEXT",
+    "AnswerForm",
+    "parse_answer_form",
+]
+
+MAX_CHILDREN = 500
+MAX_TEXT = 120
+MAX_EMAIL = 254
+MAX_NOTES = 2000
+
+# Form fields in page order (the error summary lists errors in this order).
+FIELD_ORDER: tuple[str, ...] = (
+    "answer",
+    "children_count",
+    "responder_name",
+    "responder_role",
+    "responder_email",
+    "notes",
+)
+
+ANSWER_LABELS: dict[AnswerKind, str] = {
+    AnswerKind.CONFIRMED: "Every child we placed there has an independent advocate or has been offered one",
+    AnswerKind.REFERRALS_IN_PROGRESS: "We are making referrals to an advocate now",
+    AnswerKind.NO_CHILDREN_PLACED: "We have no children placed there",
+    AnswerKind.NEED_HELP: "We need help to arrange advocacy",
+}
+
+ANSWER_HINTS: dict[AnswerKind, str] = {
+    AnswerKind.CONFIRMED: (
+        "This includes non-instructed advocacy for any child who cannot instruct an advocate, "
+        "and each child knows they can contact Help at Hand"
+    ),
+    AnswerKind.REFERRALS_IN_PROGRESS: "Some children do not have an advocate yet, but we are referring them",
+    AnswerKind.NO_CHILDREN_PLACED: "None of the children living there were placed by us",
+    AnswerKind.NEED_HELP: "Help at Hand will contact you within 2 working days",
+}
+
+# A plain address: dot-atom local part @ dotted host name. ASCII only, so no look-alike
+# characters, no spaces, no CR/LF, no quoted strings or comments.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"^{_ATEXT}{{1,64}}(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
+
+# Bidirectional overrides and isolates can make text display in a different order from
+# how it is stored ("Trojan Source"); they have no place in a name or a note.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _has_control(value: str) -> bool:
+    return any(ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
+def _one_line(value: str) -> str:
+    """Trim, and turn tabs, line breaks and runs of spaces into single spaces."""
+    return " ".join(value.split())
+
+
+def _clean_notes(value: str) -> str:
+    """Keep line breaks and tabs; drop other control and bidi characters; trim."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    kept = (ch for ch in value if ch in "\n\t" or not _has_control(ch))
+    return "".join(kept).strip()
+
+
+class AnswerForm(BaseModel):
+    """One authority's answer, as validated from the respond form."""
+
+    answer: AnswerKind
+    children_count: int = Field(default=0, ge=0, le=MAX_CHILDREN)
+    responder_name: str = Field(min_length=1, max_length=MAX_TEXT)
+    responder_role: str = Field(min_length=1, max_length=MAX_TEXT)
+    responder_email: str = Field(min_length=3, max_length=MAX_EMAIL)
+    notes: str = Field(default="", max_length=MAX_NOTES)
+
+    @field_validator("responder_name", "responder_role", mode="before")
+    @classmethod
+    def _single_line(cls, value: object) -> object:
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT * 4:
+                raise ValueError("too long")
+            value = _one_line(value)
+            if _has_control(value):
+                raise ValueError("must not contain control characters")
+        return value
+
+    @field_validator("responder_email", mode="before")
+    @classmethod
+    def _email(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_EMAIL or not EMAIL_RE.match(value):
+                raise ValueError("must be a plain email address, like name@example.com")
+        return value
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes(cls, value: object) -> object:
+        if isinstance(value, str):
+            if len(value) > MAX_NOTES * 4:
+                raise ValueError("too long")
+            return _clean_notes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _count_matches_answer(self) -> AnswerForm:
+        if self.answer is AnswerKind.NO_CHILDREN_PLACED:
+            if self.children_count != 0:
+                raise ValueError("children_count must be 0 when no children are placed")
+        elif self.children_count < 1:
+            raise ValueError("children_count must be at least 1 unless no children are placed")
+        return self
+
+
+# --------------------------------------------------------------------------- parsing
+
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+_NEGATIVE_NUMBER = re.compile(r"^[-−][0-9]+$")
+_ZERO_CHILDREN = (
+    "The number of children must be 1 or more. If your council has no children placed there, "
+    "select ‘We have no children placed there’"
+)
+
+
+def _field(fields: Mapping[str, str], name: str) -> str:
+    try:
+        value = fields.get(name, "")
+    except Exception:  # a hostile or broken mapping must not break the page
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _parse_count(raw: str, answer: AnswerKind | None) -> tuple[int | None, str | None]:
+    """(count, error). Blank is 0 for 'no children placed' and an error otherwise."""
+    value = raw.strip().replace(",", "") if len(raw) <= 64 else raw
+    no_children = answer is AnswerKind.NO_CHILDREN_PLACED
+    if value == "":
+        if no_children:
+            return 0, None
+        return None, "Enter the number of children, like 2"
+    if len(value) > 20:
+        return None, "Enter the number of children as a whole number, like 2"
+    if _NEGATIVE_NUMBER.match(value):
+        return None, "The number of children must be 0 or more"
+    if not _WHOLE_NUMBER.match(value):
+        return None, "Enter the number of children as a whole number, like 2"
+    if len(value) > 4 or int(value) > MAX_CHILDREN:
+        return None, f"The number of children must be {MAX_CHILDREN} or fewer"
+    count = int(value)
+    if no_children and count != 0:
+        return None, "The number of children must be 0 if your council has no children placed there"
+    if not no_children and answer is not None and count == 0:
+        return None, _ZERO_CHILDREN
+    return count, None
+
+
+def _parse_text(raw: str, *, empty: str, too_long: str, bad: str) -> tuple[str | None, str | None]:
+    if len(raw) > MAX_TEXT * 4:
+        return None, too_long
+    value = _one_line(raw)
+    if value == "":
+        return None, empty
+    if len(value) > MAX_TEXT:
+        return None, too_long
+    if _has_control(value):
+        return None, bad
+    return value, None
+
+
+def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dict[str, str]]:
+    """Validate raw form fields. Returns (form, {}) or (None, {field: message}).
+
+    Unknown fields are ignored. Never raises because of what a user typed.
+    """
+    errors: dict[str, str] = {}
+
+    raw_answer = _field(fields, "answer").strip()
+    answer: AnswerKind | None = None
+    if len(raw_answer) <= 64:
+        try:
+            answer = AnswerKind(raw_answer)
+        except ValueError:
+            answer = None
+    if answer is None:
+        errors["answer"] = "Select what you can confirm"
+
+    count, err = _parse_count(_field(fields, "children_count"), answer)
+    if err:
+        errors["children_count"] = err
+
+    name, err = _parse_text(
+        _field(fields, "responder_name"),
+        empty="Enter your name",
+        too_long=f"Your name must be {MAX_TEXT} characters or fewer",
+        bad="Your name must not include special characters, such as line breaks",
+    )
+    if err:
+        errors["responder_name"] = err
+
+    role, err = _parse_text(
+        _field(fields, "responder_role"),
+        empty="Enter your role",
+        too_long=f"Your role must be {MAX_TEXT} characters or fewer",
+        bad="Your role must not include special characters, such as line breaks",
+    )
+    if err:
+        errors["responder_role"] = err
+
+    raw_email = _field(fields, "responder_email")
+    email = raw_email.strip() if len(raw_email) <= MAX_EMAIL * 2 else raw_email
+    if email == "":
+        errors["responder_email"] = "Enter your email address"
+    elif len(email) > MAX_EMAIL:
+        errors["responder_email"] = f"Your email address must be {MAX_EMAIL} characters or fewer"
+    elif not EMAIL_RE.match(email):
+        errors["responder_email"] = "Enter your email address in the correct format, like name@example.com"
+
+    raw_notes = _field(fields, "notes")
+    notes = _clean_notes(raw_notes) if len(raw_notes) <= MAX_NOTES * 4 else raw_notes
+    if len(notes) > MAX_NOTES:
+        errors["notes"] = f"Anything else you want to tell us must be {MAX_NOTES:,} characters or fewer"
+
+    if errors or answer is None or count is None or name is None or role is None:
+        return None, {k: errors[k] for k in FIELD_ORDER if k in errors}
+    try:
+        form = AnswerForm(
+            answer=answer,
+            children_count=count,
+            responder_name=name,
+            responder_role=role,
+            responder_email=email,
+            notes=notes,
+        )
+    except ValidationError:  # pragma: no cover - the checks above mirror the model's
+        return None, {"answer": "Select what you can confirm"}
+    return form, {}

@@ -1,0 +1,166 @@
+"""HTML pages for the respond web form (no JavaScript, GOV.UK Design System patterns).
+
+Every function returns a complete HTML document rendered from `templates/page_*.html.j2`
+with the shared, autoescaping Jinja2 environment. All data is escaped. The pages link to
+nothing on other sites except Help at Hand's website, and ask browsers not to send a
+Referer (the respond address is a secret).
+
+Content-Security-Policy for the respond API: the pages use one inline <style> element and
+no scripts, so `default-src 'none'; style-src 'unsafe-inline'; form-action 'self';
+base-uri 'none'; frame-ancestors 'none'` works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .answers import ANSWER_HINTS, ANSWER_LABELS, FIELD_ORDER, MAX_NOTES, AnswerForm
+from .emails import HelpAtHand, clean_inline, display_home_name, safe_url, template_environment
+from .models import AnswerKind
+
+__all__ = [
+    "PAGE_CSP",
+    "FormCase",
+    "already_answered_page",
+    "confirmation_page",
+    "error_page",
+    "expired_page",
+    "form_page",
+    "not_found_page",
+]
+
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+# Values echoed back into the form after an error are capped, so a huge post is not
+# sent straight back to the browser.
+_ECHO_MAX = {"notes": MAX_NOTES * 2}
+_ECHO_DEFAULT_MAX = 500
+
+
+class FormCase(BaseModel):
+    """What the respond pages need to know about one case."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    la_name: str
+    urn: str
+    home_name: str | None
+    provision_type: str
+    home_local_authority: str | None
+    rating_date: date
+    deadline: date
+    help_at_hand: HelpAtHand = Field(default_factory=HelpAtHand)
+
+
+def _help(help_at_hand: HelpAtHand | None) -> dict[str, str]:
+    h = help_at_hand or HelpAtHand()
+    return {
+        "phone": clean_inline(h.phone),
+        "phone_href": h.phone_href,
+        "email": clean_inline(h.email),
+        "website": safe_url(h.website, allow_relative=False),
+    }
+
+
+def _case_values(case: FormCase | None) -> dict[str, Any]:
+    if case is None:
+        return {"case": None, "help": _help(None)}
+    home_name = display_home_name(case.home_name)
+    urn = clean_inline(case.urn, max_len=20)
+    return {
+        "case": {
+            "case_id": clean_inline(case.case_id, max_len=200),
+            "la_name": clean_inline(case.la_name, max_len=120),
+            "urn": urn,
+            "home_name": home_name,
+            # "Sunny House (SC123456)" or "the home with Ofsted URN SC123456"
+            "home_label": f"{home_name} ({urn})" if home_name else f"the home with Ofsted URN {urn}",
+            # short form for headings: "Sunny House" or "SC123456"
+            "home_short": home_name or urn,
+            "provision_type": clean_inline(case.provision_type, max_len=120),
+            "home_local_authority": clean_inline(case.home_local_authority, max_len=120) or None,
+            "rating_date": case.rating_date,
+            "deadline": case.deadline,
+        },
+        "help": _help(case.help_at_hand),
+    }
+
+
+def _render(template: str, **values: Any) -> str:
+    return template_environment().get_template(template).render(**values)
+
+
+def _echo(values: Mapping[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in FIELD_ORDER:
+        raw = values.get(name, "") if values is not None else ""
+        if not isinstance(raw, str):
+            raw = ""
+        out[name] = raw[: _ECHO_MAX.get(name, _ECHO_DEFAULT_MAX)]
+    return out
+
+
+def form_page(
+    case: FormCase,
+    *,
+    action_url: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> str:
+    """The answer form. On a failed POST pass back the raw `values` and the `errors` from
+    `parse_answer_form`: the page then opens with an error summary and keeps the values."""
+    errs = {name: str(errors[name]) for name in FIELD_ORDER if errors and name in errors}
+    options = [
+        {
+            "value": kind.value,
+            "id": "answer" if i == 0 else f"answer-{i + 1}",
+            "label": ANSWER_LABELS[kind],
+            "hint": ANSWER_HINTS[kind],
+        }
+        for i, kind in enumerate(AnswerKind)
+    ]
+    return _render(
+        "page_form.html.j2",
+        **_case_values(case),
+        action_url=safe_url(action_url),
+        values=_echo(values),
+        errors=errs,
+        options=options,
+        notes_max=MAX_NOTES,
+    )
+
+
+def confirmation_page(case: FormCase, form: AnswerForm) -> str:
+    """'Answer received': what they told us and what happens next."""
+    return _render(
+        "page_confirmation.html.j2",
+        **_case_values(case),
+        answer=form.answer.value,
+        answer_label=ANSWER_LABELS[form.answer],
+        form=form,
+    )
+
+
+def already_answered_page(case: FormCase | None) -> str:
+    return _render("page_already_answered.html.j2", **_case_values(case))
+
+
+def expired_page(case: FormCase | None) -> str:
+    return _render("page_expired.html.j2", **_case_values(case))
+
+
+def not_found_page() -> str:
+    return _render("page_not_found.html.j2", **_case_values(None))
+
+
+def error_page() -> str:
+    """'Sorry, there is a problem with the service'. Never shows exception details."""
+    return _render("page_error.html.j2", **_case_values(None))

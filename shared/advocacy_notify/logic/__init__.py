@@ -1,0 +1,1 @@
+"""Use cases: each combines pure domain rules with the AWS adapters. Handlers call one of these."""

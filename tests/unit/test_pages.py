@@ -1,0 +1,498 @@
+"""The respond pages and the answer form: validation, rendering, accessibility and escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from advocacy_notify.domain.answers import ANSWER_LABELS, AnswerForm, parse_answer_form
+from advocacy_notify.domain.emails import HelpAtHand
+from advocacy_notify.domain.models import AnswerKind
+from advocacy_notify.domain.pages import (
+    FormCase,
+    already_answered_page,
+    confirmation_page,
+    error_page,
+    expired_page,
+    form_page,
+    not_found_page,
+)
+
+ACTION = "/respond/abcDEF123"
+HOSTILE_NAME = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+def make_case(**overrides: Any) -> FormCase:
+    values: dict[str, Any] = {
+        "case_id": "SC123456-E08000035-20261116",
+        "la_name": "Leeds",
+        "urn": "SC123456",
+        "home_name": "Sunny House",
+        "provision_type": "Children's home",
+        "home_local_authority": "Wakefield",
+        "rating_date": date(2026, 11, 16),
+        "deadline": date(2026, 12, 1),
+    }
+    values.update(overrides)
+    return FormCase(**values)
+
+
+def valid_fields(**overrides: str) -> dict[str, str]:
+    fields = {
+        "answer": "confirmed",
+        "children_count": "2",
+        "responder_name": "Jo Bloggs",
+        "responder_role": "Advocacy lead",
+        "responder_email": "jo.bloggs@leeds.example",
+        "notes": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def title_of(html: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert match
+    return match.group(1).strip()
+
+
+class _Collector(HTMLParser):
+    """Collects tags and attributes, to check structure without string matching."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Collector()
+    parser.feed(html)
+    return parser.tags
+
+
+def all_pages() -> list[str]:
+    case = make_case()
+    form, _ = parse_answer_form(valid_fields())
+    assert form is not None
+    _, errors = parse_answer_form({})
+    return [
+        form_page(case, action_url=ACTION),
+        form_page(case, action_url=ACTION, values={}, errors=errors),
+        confirmation_page(case, form),
+        already_answered_page(case),
+        already_answered_page(None),
+        expired_page(case),
+        expired_page(None),
+        not_found_page(),
+        error_page(),
+    ]
+
+
+# =========================================================================== answers
+
+
+def test_labels_cover_every_answer() -> None:
+    assert set(ANSWER_LABELS) == set(AnswerKind)
+    assert ANSWER_LABELS[AnswerKind.CONFIRMED] == (
+        "Every child we placed there has an independent advocate or has been offered one"
+    )
+    assert ANSWER_LABELS[AnswerKind.REFERRALS_IN_PROGRESS] == "We are making referrals to an advocate now"
+    assert ANSWER_LABELS[AnswerKind.NO_CHILDREN_PLACED] == "We have no children placed there"
+    assert ANSWER_LABELS[AnswerKind.NEED_HELP] == "We need help to arrange advocacy"
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress", "need_help"])
+def test_valid_answers(answer: str) -> None:
+    form, errors = parse_answer_form(valid_fields(answer=answer, children_count=" 3 ", notes="Thanks"))
+    assert errors == {}
+    assert form is not None
+    assert form.answer == AnswerKind(answer)
+    assert form.children_count == 3
+    assert form.responder_name == "Jo Bloggs"
+    assert form.notes == "Thanks"
+
+
+@pytest.mark.parametrize("count", ["", "0"])
+def test_no_children_placed_count_blank_or_zero(count: str) -> None:
+    form, errors = parse_answer_form(valid_fields(answer="no_children_placed", children_count=count))
+    assert errors == {}
+    assert form is not None
+    assert form.children_count == 0
+
+
+def test_no_children_placed_count_absent() -> None:
+    fields = valid_fields(answer="no_children_placed")
+    del fields["children_count"]
+    form, errors = parse_answer_form(fields)
+    assert errors == {}
+    assert form is not None
+    assert form.children_count == 0
+
+
+def test_no_children_placed_with_children_is_an_error() -> None:
+    form, errors = parse_answer_form(valid_fields(answer="no_children_placed", children_count="2"))
+    assert form is None
+    assert set(errors) == {"children_count"}
+    assert "must be 0" in errors["children_count"]
+
+
+def test_confirmed_with_zero_children_is_an_error() -> None:
+    form, errors = parse_answer_form(valid_fields(children_count="0"))
+    assert form is None
+    assert "We have no children placed there" in errors["children_count"]
+
+
+def test_empty_form_errors_in_gov_uk_style_and_page_order() -> None:
+    form, errors = parse_answer_form({})
+    assert form is None
+    assert list(errors) == ["answer", "children_count", "responder_name", "responder_role", "responder_email"]
+    assert errors["answer"] == "Select what you can confirm"
+    assert errors["children_count"] == "Enter the number of children, like 2"
+    assert errors["responder_name"] == "Enter your name"
+    assert errors["responder_role"] == "Enter your role"
+    assert errors["responder_email"] == "Enter your email address"
+
+
+@pytest.mark.parametrize(
+    ("count", "message_part"),
+    [
+        ("abc", "whole number"),
+        ("-1", "0 or more"),
+        ("1e9", "whole number"),
+        ("2.5", "whole number"),
+        ("501", "500 or fewer"),
+        ("1000000000", "500 or fewer"),
+        ("9" * 5000, "whole number"),
+        ("١٢", "whole number"),  # non-ASCII digits
+        ("1_0", "whole number"),
+    ],
+)
+def test_bad_children_counts(count: str, message_part: str) -> None:
+    form, errors = parse_answer_form(valid_fields(children_count=count))
+    assert form is None
+    assert message_part in errors["children_count"]
+
+
+def test_unknown_answer_value() -> None:
+    form, errors = parse_answer_form(valid_fields(answer="yes_please"))
+    assert form is None
+    assert errors == {"answer": "Select what you can confirm"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "jo",
+        "jo@",
+        "@leeds.example",
+        "jo@leeds",
+        "jo bloggs@leeds.example",
+        "jo@leeds.example\r\nBcc: x@evil.example",
+        "jo@leeds.example,x@evil.example",
+        "Jo <jo@leeds.example>",
+        "jo@@leeds.example",
+        "jo..b@leeds.example",
+        "jö@leeds.example",
+    ],
+)
+def test_bad_email_addresses(address: str) -> None:
+    form, errors = parse_answer_form(valid_fields(responder_email=address))
+    assert form is None
+    assert errors == {
+        "responder_email": "Enter your email address in the correct format, like name@example.com"
+    }
+
+
+def test_email_address_too_long() -> None:
+    address = "a" * 60 + "@" + ("b" * 60 + ".") * 4 + "example"
+    form, errors = parse_answer_form(valid_fields(responder_email=address))
+    assert form is None
+    assert "254 characters or fewer" in errors["responder_email"]
+
+
+def test_text_limits_and_control_characters() -> None:
+    form, errors = parse_answer_form(
+        valid_fields(responder_name="x" * 121, responder_role="Lead\x00er", notes="n" * 2001)
+    )
+    assert form is None
+    assert errors["responder_name"] == "Your name must be 120 characters or fewer"
+    assert "special characters" in errors["responder_role"]
+    assert errors["notes"] == "Anything else you want to tell us must be 2,000 characters or fewer"
+
+
+def test_whitespace_is_tidied() -> None:
+    form, errors = parse_answer_form(
+        valid_fields(responder_name="  Jo \t Bloggs\r\n ", notes="  line 1\r\nline 2\x00  ")
+    )
+    assert errors == {}
+    assert form is not None
+    assert form.responder_name == "Jo Bloggs"
+    assert form.notes == "line 1\nline 2"
+
+
+def test_oversized_input_never_raises() -> None:
+    huge = "x" * 1_000_000
+    form, errors = parse_answer_form(
+        {
+            "answer": huge,
+            "children_count": huge,
+            "responder_name": huge,
+            "responder_role": huge,
+            "responder_email": huge + "@example.com",
+            "notes": huge,
+            "unexpected": huge,
+        }
+    )
+    assert form is None
+    assert set(errors) == {
+        "answer",
+        "children_count",
+        "responder_name",
+        "responder_role",
+        "responder_email",
+        "notes",
+    }
+
+
+def test_one_megabyte_notes_is_an_error_not_an_exception() -> None:
+    form, errors = parse_answer_form(valid_fields(notes="a\n" * 500_000))
+    assert form is None
+    assert list(errors) == ["notes"]
+
+
+def test_extra_fields_ignored_and_formula_kept_as_text() -> None:
+    form, errors = parse_answer_form(valid_fields(notes=FORMULA, csrf="x", submit="Send answer"))
+    assert errors == {}
+    assert form is not None
+    assert form.notes == FORMULA
+
+
+def test_model_enforces_count_rules_directly() -> None:
+    base: dict[str, Any] = {
+        "responder_name": "Jo",
+        "responder_role": "Lead",
+        "responder_email": "jo@leeds.example",
+    }
+    assert AnswerForm(answer=AnswerKind.NO_CHILDREN_PLACED, **base).children_count == 0
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.NO_CHILDREN_PLACED, children_count=3, **base)
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.CONFIRMED, children_count=0, **base)
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.CONFIRMED, children_count=501, **base)
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.CONFIRMED, children_count=1, **{**base, "responder_email": "x\r\n@y"})
+
+
+# =========================================================================== the form page
+
+
+def test_form_page_structure() -> None:
+    html = form_page(make_case(), action_url=ACTION)
+    assert '<html lang="en-GB">' in html
+    assert title_of(html).startswith("Confirm advocacy for children placed at Sunny House")
+    assert "Help at Hand - Children" in html
+    assert 'href="#main-content"' in html
+    assert 'id="main-content"' in html
+    found = tags(html)
+    forms = [a for t, a in found if t == "form"]
+    assert forms == [{"method": "post", "action": ACTION, "novalidate": None, "accept-charset": "utf-8"}]
+    assert sum(1 for t, _ in found if t == "fieldset") == 1
+    assert "<legend" in html
+    legend = re.search(r"<legend.*?</legend>", html, re.S)
+    assert legend
+    assert "What can you confirm about the children Leeds placed at Sunny House?" in legend.group(0)
+    radios = [a for t, a in found if t == "input" and a.get("type") == "radio"]
+    assert [r["value"] for r in radios] == [k.value for k in AnswerKind]
+    assert all(r["name"] == "answer" for r in radios)
+    assert radios[0]["id"] == "answer"
+    label_fors = {a["for"] for t, a in found if t == "label"}
+    for radio in radios:
+        assert radio["id"] in label_fors
+    for kind, label in ANSWER_LABELS.items():
+        assert label in html, kind
+    inputs = {a["name"]: a for t, a in found if t in ("input", "textarea") and a.get("name")}
+    assert inputs["children_count"]["inputmode"] == "numeric"
+    assert inputs["responder_email"]["autocomplete"] == "email"
+    assert inputs["responder_email"]["type"] == "email"
+    for name in ("children_count", "responder_name", "responder_role", "responder_email", "notes"):
+        assert inputs[name]["id"] == name
+        assert name in label_fors
+    assert "How many children has your council placed there?" in html
+    assert "Your name" in html
+    assert "Your role" in html
+    assert "Your email address" in html
+    assert "Anything else you want to tell us (optional)" in html
+    assert re.search(r'<button type="submit"[^>]*>Send answer</button>', html)
+    assert 'class="error-summary"' not in html
+    assert "There is a problem" not in html
+    assert "0800 528 0731" in html
+
+
+def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
+    fields = {
+        "answer": "confirmed",
+        "children_count": "abc",
+        "responder_name": "Jo Bloggs",
+        "responder_role": "",
+        "responder_email": "jo@",
+        "notes": FORMULA,
+    }
+    form, errors = parse_answer_form(fields)
+    assert form is None
+    html = form_page(make_case(), action_url=ACTION, values=fields, errors=errors)
+    assert title_of(html).startswith("Error: Confirm advocacy")
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?</div>', html, re.S)
+    assert summary
+    assert 'role="alert"' in summary.group(0)
+    assert 'tabindex="-1"' in summary.group(0)
+    assert "autofocus" not in html
+    assert "There is a problem" in summary.group(0)
+    hrefs = re.findall(r'href="#([a-z_]+)"', summary.group(0))
+    assert hrefs == ["children_count", "responder_role", "responder_email"]
+    ids = {a.get("id") for _, a in tags(html)}
+    for target in hrefs:
+        assert target in ids
+        assert f'id="{target}-error"' in html
+    # values are kept
+    assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert 'value="abc"' in html
+    assert 'value="Jo Bloggs"' in html
+    assert 'value="jo@"' in html
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)</textarea>" in html
+    # field-level messages, with hidden "Error:" prefix, tied to the inputs
+    assert '<span class="visually-hidden">Error:</span> Enter your role' in html
+    assert re.search(
+        r'id="responder_role"[^>]*aria-describedby="responder_role-hint responder_role-error"', html
+    )
+
+
+def test_answer_error_links_to_first_radio() -> None:
+    _, errors = parse_answer_form(valid_fields(answer=""))
+    html = form_page(make_case(), action_url=ACTION, values=valid_fields(answer=""), errors=errors)
+    assert '<a href="#answer">Select what you can confirm</a>' in html
+    assert 'id="answer"' in html
+    assert "checked" not in html
+
+
+def test_hostile_data_is_escaped_everywhere() -> None:
+    case = make_case(home_name=HOSTILE_NAME, la_name='Leeds" onmouseover="x', home_local_authority="<b>x</b>")
+    form, _ = parse_answer_form(valid_fields(notes=FORMULA + "\n<img src=x onerror=alert(1)>"))
+    assert form is not None
+    values = valid_fields(responder_name='"><script>alert(2)</script>', notes=HOSTILE_NAME)
+    pages = [
+        form_page(case, action_url=ACTION, values=values, errors={"responder_role": "Enter your role"}),
+        confirmation_page(case, form),
+        already_answered_page(case),
+        expired_page(case),
+    ]
+    for html in pages:
+        assert "<script" not in html.lower()
+        assert "<img" not in html.lower()
+        assert "<b>x</b>" not in html
+        assert 'onmouseover="x' not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)" in pages[1]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages[1]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x", "/a b", "data:x"])
+def test_form_page_rejects_unsafe_action(url: str) -> None:
+    with pytest.raises(ValueError):
+        form_page(make_case(), action_url=url)
+
+
+def test_huge_values_are_not_echoed_in_full() -> None:
+    huge = "x" * 1_000_000
+    values = {"answer": huge, "children_count": huge, "responder_name": huge, "notes": huge}
+    _, errors = parse_answer_form(values)
+    html = form_page(make_case(), action_url=ACTION, values=values, errors=errors)
+    assert len(html) < 60_000
+
+
+def test_withheld_home_name_uses_urn() -> None:
+    html = form_page(make_case(home_name=None, home_local_authority=None), action_url=ACTION)
+    assert "placed at SC123456?" in html
+    assert "Local authority area" not in html
+    assert ">None<" not in html
+    assert "None placed" not in html
+
+
+# =========================================================================== other pages
+
+
+def test_confirmation_page_summarises_answer() -> None:
+    form, _ = parse_answer_form(valid_fields(answer="need_help", children_count="3", notes="Please call"))
+    assert form is not None
+    html = confirmation_page(make_case(), form)
+    assert title_of(html).startswith("Answer received")
+    assert re.search(r'<h1 class="panel__title">Answer received</h1>', html)
+    assert "We need help to arrange advocacy" in html
+    assert "Help at Hand will contact you within 2 working days" in html
+    assert "Jo Bloggs" in html
+    assert "Advocacy lead" in html
+    assert "jo.bloggs@leeds.example" in html
+    assert "Please call" in html
+    assert "What happens next" in html
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress", "no_children_placed"])
+def test_confirmation_next_steps_per_answer(answer: str) -> None:
+    count = "0" if answer == "no_children_placed" else "1"
+    form, _ = parse_answer_form(valid_fields(answer=answer, children_count=count))
+    assert form is not None
+    html = confirmation_page(make_case(), form)
+    assert ANSWER_LABELS[AnswerKind(answer)] in html
+    assert "within 2 working days" not in html
+    assert "What happens next" in html
+
+
+def test_page_titles_are_distinct() -> None:
+    titles = [title_of(html) for html in all_pages()]
+    assert titles[1].startswith("Error: ")
+    assert titles[0] == titles[1].removeprefix("Error: ")
+    distinct = {titles[0], *titles[2:]}
+    assert len(distinct) == 6  # form, confirmation, already answered, expired, not found, error
+    assert title_of(already_answered_page(None)).startswith("This link has already been used")
+    assert title_of(expired_page(None)).startswith("This link has expired")
+    assert title_of(not_found_page()).startswith("Page not found")
+    assert title_of(error_page()).startswith("Sorry, there is a problem with the service")
+
+
+def test_every_page_is_accessible_and_has_no_scripts() -> None:
+    for html in all_pages():
+        assert html.startswith("<!DOCTYPE html>")
+        assert '<html lang="en-GB">' in html
+        assert "<script" not in html.lower()
+        assert " on" + "click" not in html.lower()
+        assert "javascript:" not in html.lower()
+        assert "<img" not in html.lower()
+        assert "<link" not in html.lower()  # no external stylesheet
+        assert "Skip to main content" in html
+        assert html.count("<h1") == 1
+        assert "<main" in html
+        assert ":focus" in html
+        # Help at Hand contact details on every page
+        assert "0800 528 0731" in html
+        assert "help.at.hand@childrenscommissioner.gov.uk" in html
+        assert 'name="referrer" content="no-referrer"' in html
+
+
+def test_pages_use_given_help_at_hand_details() -> None:
+    case = make_case(help_at_hand=HelpAtHand(phone="0800 111 2222", email="h@cc.example"))
+    assert "0800 111 2222" in expired_page(case)
+    assert "h@cc.example" in already_answered_page(case)
+
+
+def test_error_page_is_generic() -> None:
+    html = error_page()
+    assert "Sorry, there is a problem with the service" in html
+    assert "Traceback" not in html
+    assert "Exception" not in html
