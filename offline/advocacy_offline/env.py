@@ -115,7 +115,18 @@ class OfflineEnv:
         os.environ.update(self.stack.env())
         os.environ["DAY_SECONDS"] = params["DaySeconds"]
         self.seed_directory()
-        self.start_clock()
+        lam = self.client("lambda")
+        for name in self.stack.function_names.values():  # the functions' shared settings (Globals)
+            config = lam.get_function_configuration(FunctionName=name)
+            os.environ.update(
+                {
+                    k: str(v)
+                    for k, v in config.get("Environment", {}).get("Variables", {}).items()
+                    if k != "POWERTOOLS_SERVICE_NAME"
+                }
+            )
+        self.warm_up(folders.values())
+        self.start_clock()  # again at the first upload (Runner.run), so set-up time is not simulated time
         if self.poll:
             self._poller = threading.Thread(target=self._poll_forever, name="sqs-poller", daemon=True)
             self._poller.start()
@@ -168,6 +179,43 @@ class OfflineEnv:
         # moto's queue keeps its own copy of the mapping and would still invoke per message
         for queue in sqs_backends[ACCOUNT][REGION].queues.values():
             queue.lambda_event_source_mappings.clear()
+
+    @staticmethod
+    def warm_up(folders: Any) -> None:
+        """Import every handler and compile the templates now: cold starts cost real time, and real
+        time is simulated days on a shrunk clock."""
+        from datetime import date as _date
+
+        import aws_lambda_powertools.utilities.idempotency  # noqa: F401 - imported lazily by notify
+        from advocacy_notify.adapters.aws import client
+        from advocacy_notify.domain.clock import add_working_days
+        from advocacy_notify.domain.emails import EmailContext, render_email
+        from advocacy_notify.domain.models import EmailKind
+
+        from .lambdas import load_handler
+
+        for folder in folders:
+            load_handler(folder)
+        add_working_days(_date.today(), 120)  # loads the bank holidays
+        for service in ("s3", "sqs", "dynamodb", "stepfunctions", "sesv2", "sns", "secretsmanager"):
+            client(service)
+        for kind in EmailKind:
+            render_email(
+                EmailContext(
+                    kind=kind,
+                    case_id="SC000000-E06000001-20260101",
+                    la_name="Hartlepool",
+                    urn="SC000000",
+                    home_name=None,
+                    provision_type="Children's home",
+                    home_local_authority=None,
+                    rating_date=_date(2026, 1, 1),
+                    sent_on=_date(2026, 1, 2),
+                    deadline=_date(2026, 1, 9),
+                    link_url="https://respond.example/respond/x",
+                    link_expires=_date(2026, 2, 1),
+                )
+            )
 
     def seed_directory(self, contacts: list[Any] | None = None) -> None:
         from advocacy_notify.adapters import repository as repo
@@ -286,6 +334,35 @@ class OfflineEnv:
         from moto.ses.models import ses_backends
 
         return list(ses_backends[ACCOUNT][REGION].sent_messages)
+
+    def publish_delivery_event(self, case_id: str, stage: int, event_type: str = "Bounce") -> None:
+        """What SES publishes through the configuration set when a recipient's server refuses mail."""
+        detail: dict[str, Any] = {
+            "Bounce": {
+                "bounce": {
+                    "bounceType": "Permanent",
+                    "bounceSubType": "General",
+                    "bouncedRecipients": [{"emailAddress": "bounced@recipient.example"}],
+                }
+            },
+            "Complaint": {
+                "complaint": {
+                    "complaintFeedbackType": "abuse",
+                    "complainedRecipients": [{"emailAddress": "x@recipient.example"}],
+                }
+            },
+        }[event_type]
+        message = {
+            "eventType": event_type,
+            **detail,
+            "mail": {
+                "messageId": "offline",
+                "source": "advocacy@notify.example",
+                "tags": {"case_id": [case_id], "stage": [str(stage)]},
+            },
+        }
+        topic = self.stack.physical["DeliveryEventsTopic"]
+        self.client("sns").publish(TopicArn=topic, Message=json.dumps(message))
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
         lam = self.client("lambda")

@@ -70,7 +70,9 @@ def _cfn_lint(path: Path, *extra: str) -> list[str]:
         text=True,
         check=False,
     )
-    return [] if result.returncode == 0 else [f"cfn-lint {path.name}: {result.stdout.strip() or result.stderr}"]
+    if result.returncode == 0:
+        return []
+    return [f"cfn-lint {path.name}: {result.stdout.strip() or result.stderr}"]
 
 
 def check_asl_file(path: Path) -> list[str]:
@@ -79,10 +81,18 @@ def check_asl_file(path: Path) -> list[str]:
     errors = check_asl_graph(asl)
     with tempfile.TemporaryDirectory() as tmp:
         wrapper = Path(tmp) / "asl_wrapper.json"
-        wrapper.write_text(json.dumps({"Resources": {"StateMachine": {
-            "Type": "AWS::StepFunctions::StateMachine",
-            "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/x", "Definition": asl},
-        }}}))
+        wrapper.write_text(
+            json.dumps(
+                {
+                    "Resources": {
+                        "StateMachine": {
+                            "Type": "AWS::StepFunctions::StateMachine",
+                            "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/x", "Definition": asl},
+                        }
+                    }
+                }
+            )
+        )
         errors += [e.replace(str(wrapper), str(path)) for e in _cfn_lint(wrapper, "--ignore-checks", "W")]
     try:
         from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -94,8 +104,8 @@ def check_asl_file(path: Path) -> list[str]:
 
 
 def main() -> int:
-    errors = _cfn_lint(TEMPLATE)
-    errors += _cfn_lint(TEMPLATE, "--append-rules", "cfn_lint_serverless.rules") if "--serverless" in sys.argv else []
+    # the serverless rules (package cfn-lint-serverless) run with the standard ones
+    errors = _cfn_lint(TEMPLATE, "--append-rules", "cfn_lint_serverless.rules")
     with tempfile.TemporaryDirectory() as tmp:
         translated = Path(tmp) / "translated.json"
         translated.write_text(json.dumps(translate(), indent=1))
@@ -104,8 +114,10 @@ def main() -> int:
         errors += [f"{path.name}: {e}" for e in check_asl_file(path)]
     for e in errors:
         print(e)
-    print(f"infrastructure lint: {len(errors)} problem(s) in template.yaml, its translation and "
-          f"{len(ASL_FILES)} state machine(s)")
+    print(
+        f"infrastructure lint: {len(errors)} problem(s) in template.yaml, its translation and "
+        f"{len(ASL_FILES)} state machine(s)"
+    )
     return 1 if errors else 0
 
 

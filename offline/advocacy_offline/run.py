@@ -28,10 +28,15 @@ OPEN = {"queued", "awaiting_response", "escalated"}
 class ScriptedResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    respond_on_day: int = Field(ge=0)
+    respond_on_day: int | None = Field(default=None, ge=0)
     answer: str = "confirmed"
     children_count: int | None = None
     notes: str = ""
+    bounce: bool = False  # the authority's first email bounces (as SES reports through the configuration set)
+
+    def model_post_init(self, __context: object) -> None:
+        if self.respond_on_day is None and not self.bounce:
+            raise ValueError("give respond_on_day (or bounce: true)")
 
 
 class ResponseScriptError(ValueError):
@@ -149,7 +154,7 @@ class Runner:
     def due(first_sent: date, response: ScriptedResponse) -> datetime:
         """Day N counts calendar days from the day of the first email (day 0, the date its timers
         count from); the answer comes at midday that day, or at once for day 0."""
-        if response.respond_on_day == 0:
+        if not response.respond_on_day:
             return datetime(first_sent.year, first_sent.month, first_sent.day, tzinfo=UTC)
         day = first_sent + timedelta(days=response.respond_on_day)
         return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
@@ -180,12 +185,22 @@ class Runner:
                 continue
             self.answered.done.add(case_id)
             response = self.responses[case["gss_code"]]
+            if response.bounce:
+                timer = threading.Timer(0.0, self._bounce_now, args=(case,))
+                timer.daemon = True
+                self.timers.append(timer)
+                timer.start()
+                continue
             due = self.due(date.fromisoformat(case["first_sent"]), response)
             delay = max(self.env.clock.real_seconds_until(due), 0.0)
             timer = threading.Timer(delay, self._answer_now, args=(case, response))
             timer.daemon = True
             self.timers.append(timer)
             timer.start()
+
+    def _bounce_now(self, case: dict[str, Any]) -> None:
+        self.env.publish_delivery_event(case["case_id"], stage=0, event_type="Bounce")
+        self.options.progress(f"{case['la_name']}: the first email bounced")
 
     def _answer_now(self, case: dict[str, Any], response: ScriptedResponse) -> None:
         try:
@@ -199,6 +214,7 @@ class Runner:
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         started = time.monotonic()
+        self.env.start_clock()
         for path in files:
             object_key = self.env.upload(path, key)
             self.uploads.append(object_key)
@@ -206,8 +222,13 @@ class Runner:
             self.env.pump_queue()
         last_day = None
         try:
+            tick = 0
             while True:
                 self._schedule_answers()
+                tick += 1
+                if tick % 10:  # the outbox is checked every 20 ms, the rest every 200 ms
+                    time.sleep(0.02)
+                    continue
                 queued, _dlq = self.env.queue_depths()
                 pending = [t for t in self.timers if t.is_alive()]
                 running = [e for e in self.env.executions().values() if e["status"] == "RUNNING"]
@@ -220,7 +241,7 @@ class Runner:
                 if time.monotonic() - started > self.options.max_real_seconds:
                     self.options.progress("stopped: the run took longer than its limit")
                     break
-                time.sleep(0.2)
+                time.sleep(0.02)
         finally:
             for t in self.timers:
                 t.cancel()
