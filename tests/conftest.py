@@ -61,4 +61,4 @@ def offline_env(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         kwargs.setdefault("log_path", tmp_path / "lambda.log")
         return OfflineEnv(**kwargs)
 
-    yield make
+    return make

@@ -28,9 +28,7 @@ def record_handler(record: CaseRecord, lambda_context: LambdaContext | None = No
     logger.set_correlation_id(case.case_id)
     result = start_case_once(case, Settings.from_env(), lambda_context)
     metrics.add_metric("CasesOpened" if result["started"] else "DuplicateStarts", MetricUnit.Count, 1)
-    logger.info(
-        "case", extra={"case_id": case.case_id, "gss_code": case.gss_code, "started": result["started"]}
-    )
+    logger.info("case", extra={"case_id": case.case_id, "gss_code": case.gss_code, "started": result["started"]})
     return result
 
 
@@ -38,6 +36,4 @@ def record_handler(record: CaseRecord, lambda_context: LambdaContext | None = No
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

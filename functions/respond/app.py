@@ -27,9 +27,7 @@ HEADERS = {
 
 def _html(page: Page) -> Response[str]:
     metrics.add_metric(f"Respond_{page.outcome}", MetricUnit.Count, 1)
-    return Response(
-        status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=HEADERS
-    )
+    return Response(status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=HEADERS)
 
 
 @app.get("/respond/<link>")

@@ -141,17 +141,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         print_summary(result, _print)
         if args.outbox:
-            _print(
-                f"\nOutbox: {Path(args.outbox) / 'index.html'} ({result['totals']['emails']['total']} emails)"
-            )
+            _print(f"\nOutbox: {Path(args.outbox) / 'index.html'} ({result['totals']['emails']['total']} emails)")
     return 0
 
 
 # ---------------------------------------------------------------------------- parser
 def _run_options(p: argparse.ArgumentParser, default_outbox: str | None) -> None:
-    p.add_argument(
-        "--day-seconds", type=float, default=0.2, help="real seconds per simulated day (default 0.2)"
-    )
+    p.add_argument("--day-seconds", type=float, default=0.2, help="real seconds per simulated day (default 0.2)")
     p.add_argument("--start-date", help="simulated date of the first email, YYYY-MM-DD (default today)")
     p.add_argument("--outbox", default=default_outbox, help="write every email as .eml plus index.html here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -94,9 +94,7 @@ class OfflineEnv:
         else:
             os.environ.pop("AWS_ENDPOINT_URL", None)
             self._exit.enter_context(
-                mock_aws(
-                    config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}
-                )
+                mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}})
             )
         SINK.open(self.log_path)
         folders = {lid: p.name for lid, p in code_locations().items()}
@@ -160,9 +158,7 @@ class OfflineEnv:
         epoch = f"{self.real_epoch}@{self.sim_epoch}"
         lam = self.client("lambda")
         for name in self.stack.function_names.values():
-            env = (
-                lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
-            )
+            env = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
             env["CLOCK_EPOCH"] = epoch
             lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
         os.environ["CLOCK_EPOCH"] = epoch
@@ -272,9 +268,7 @@ class OfflineEnv:
                     for m in msgs
                 ]
             }
-            response = lam.invoke(
-                FunctionName=self.stack.fn("NotifyFunction"), Payload=json.dumps(event).encode()
-            )
+            response = lam.invoke(FunctionName=self.stack.fn("NotifyFunction"), Payload=json.dumps(event).encode())
             payload = json.loads(response["Payload"].read() or b"null")
             if "FunctionError" in response:
                 failed = {m["MessageId"] for m in msgs}
@@ -282,9 +276,7 @@ class OfflineEnv:
                 failed = {f["itemIdentifier"] for f in (payload or {}).get("batchItemFailures", [])}
             for m in msgs:
                 if m["MessageId"] in failed:
-                    sqs.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                    )
+                    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
                 else:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
             delivered += len(msgs)
@@ -298,10 +290,7 @@ class OfflineEnv:
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
-            out.append(
-                int(attrs["ApproximateNumberOfMessages"])
-                + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-            )
+            out.append(int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]))
         return out[0], out[1]
 
     # ------------------------------------------------------------------ actions
@@ -314,9 +303,7 @@ class OfflineEnv:
     def executions(self) -> dict[str, dict[str, Any]]:
         sfn = self.client("stepfunctions")
         out: dict[str, dict[str, Any]] = {}
-        for page in sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.stack.state_machine_arn
-        ):
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=self.stack.state_machine_arn):
             for e in page["executions"]:
                 out[e["name"]] = e
         return out

@@ -222,9 +222,7 @@ def in_process_lambdas(
     def _run(inv: Invocation, fn: Any, folder: str, payload: Any) -> tuple[str, bool, str]:
         record.append(inv)
         os.environ.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
-        ctx = FakeLambdaContext(
-            fn.function_name, fn.function_arn, int(fn.memory_size or 512), int(fn.timeout or 60)
-        )
+        ctx = FakeLambdaContext(fn.function_name, fn.function_arn, int(fn.memory_size or 512), int(fn.timeout or 60))
         with contextlib.redirect_stdout(SINK):  # type: ignore[type-var,unused-ignore]
             try:
                 if faults and folder in faults:
@@ -240,9 +238,7 @@ def in_process_lambdas(
                 inv.traceback = tb
                 SINK.write(json.dumps({"level": "ERROR", "function": folder, "errorType": inv.error}) + "\n")
                 return (
-                    json.dumps(
-                        {"errorType": type(exc).__name__, "errorMessage": str(exc)[:200], "stackTrace": []}
-                    ),
+                    json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)[:200], "stackTrace": []}),
                     True,
                     tb,
                 )
@@ -250,9 +246,7 @@ def in_process_lambdas(
     with contextlib.ExitStack() as patches:
         patches.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda))
         for module in _sfn_client_modules():
-            patches.enter_context(
-                mock.patch.object(module, "boto_client_for", _cached_boto_client_for(module))
-            )
+            patches.enter_context(mock.patch.object(module, "boto_client_for", _cached_boto_client_for(module)))
         yield record
 
 

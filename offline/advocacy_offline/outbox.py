@@ -11,9 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 
 def _env() -> Environment:
-    return Environment(
-        loader=PackageLoader("advocacy_offline", "static"), autoescape=select_autoescape(default=True)
-    )
+    return Environment(loader=PackageLoader("advocacy_offline", "static"), autoescape=select_autoescape(default=True))
 
 
 def write_outbox(env: Any, folder: Path, result: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -173,11 +173,7 @@ class Runner:
             raw = getattr(msg, "raw_data", "") or ""
             head = raw.split("\r\n\r\n", 1)[0]
             case_id = _header(head, "X-Advocacy-Case-Id")
-            if (
-                not case_id
-                or _header(head, "X-Advocacy-Email-Kind") != "initial"
-                or case_id in self.answered.done
-            ):
+            if not case_id or _header(head, "X-Advocacy-Email-Kind") != "initial" or case_id in self.answered.done:
                 continue
             with INVOKE_LOCK.urgent():
                 case = repo.get_case(self.env.stack.outputs["CasesTableName"], case_id)
@@ -299,13 +295,9 @@ class Runner:
             "homes_without_placing_authority": sorted(
                 {u for r in reports for u in r.get("homes_without_placing_authority", [])}
             ),
-            "rejected_rows": [
-                {"key": r["file"]["key"], **row} for r in reports for row in r.get("rejected", [])
-            ],
+            "rejected_rows": [{"key": r["file"]["key"], **row} for r in reports for row in r.get("rejected", [])],
             "unreadable_files": [
-                {"key": r["file"]["key"], "reason": r.get("reason")}
-                for r in reports
-                if r.get("status") == "unreadable"
+                {"key": r["file"]["key"], "reason": r.get("reason")} for r in reports if r.get("status") == "unreadable"
             ],
             "work_items": [
                 {

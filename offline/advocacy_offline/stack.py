@@ -98,9 +98,7 @@ def deploy(name: str, parameters: dict[str, str], session: boto3.Session | None 
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     resources = cfn_client.describe_stack_resources(StackName=name)["StackResources"]
-    physical = {
-        r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources if "LogicalResourceId" in r
-    }
+    physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources if "LogicalResourceId" in r}
     described = cfn_client.describe_stacks(StackName=name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     functions = {
@@ -120,15 +118,11 @@ def deploy(name: str, parameters: dict[str, str], session: boto3.Session | None 
     return stack
 
 
-def post_deploy(
-    stack: Stack, template: dict[str, Any], session: boto3.Session, parameters: dict[str, str]
-) -> None:
+def post_deploy(stack: Stack, template: dict[str, Any], session: boto3.Session, parameters: dict[str, str]) -> None:
     s3, lam, sfn = (session.client(s) for s in ("s3", "lambda", "stepfunctions"))
     # 1) bucket notifications are accepted but ignored by moto's CloudFormation
     for lid, resource in template["Resources"].items():
-        nc = resource["Type"] == "AWS::S3::Bucket" and resource.get("Properties", {}).get(
-            "NotificationConfiguration"
-        )
+        nc = resource["Type"] == "AWS::S3::Bucket" and resource.get("Properties", {}).get("NotificationConfiguration")
         if not nc:
             continue
         configs = []
@@ -179,11 +173,7 @@ def post_deploy(
     # 6) environment variables whose Ref pointed at a resource moto skipped
     fixes = {"LINK_SECRET_ID": stack.physical.get("LinkSecret", ""), "SES_CONFIGURATION_SET": config_set}
     for function_name in stack.function_names.values():
-        env = (
-            lam.get_function_configuration(FunctionName=function_name)
-            .get("Environment", {})
-            .get("Variables", {})
-        )
+        env = lam.get_function_configuration(FunctionName=function_name).get("Environment", {}).get("Variables", {})
         env.update({k: v for k, v in fixes.items() if v})
         if "PUBLIC_BASE_URL" in env and "${" in env["PUBLIC_BASE_URL"]:
             env["PUBLIC_BASE_URL"] = parameters.get("PublicBaseUrl") or "https://respond.example"

@@ -51,8 +51,7 @@ def print_summary(result: dict[str, Any], say: Callable[[str], None]) -> None:
     e = t["emails"]
     say("")
     say(
-        f"{t['cases']} cases; emails: {e['initial']} initial, {e['reminder']} reminders, "
-        f"{e['escalation']} escalations."
+        f"{t['cases']} cases; emails: {e['initial']} initial, {e['reminder']} reminders, {e['escalation']} escalations."
     )
     say("By status: " + ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in t["by_status"].items()))
     staff = result["staff_work_items"]

@@ -43,9 +43,7 @@ def load_sam(path: Path = TEMPLATE) -> dict[str, Any]:
             props["CodeUri"] = f"s3://{ARTIFACTS_BUCKET}/{props['CodeUri'].strip('/')}.zip"
         if resource["Type"] == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
             props["ContentUri"] = f"s3://{ARTIFACTS_BUCKET}/{props['ContentUri'].strip('/')}.zip"
-        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(
-            props.get("DefinitionUri"), str
-        ):
+        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
             props["Definition"] = json.loads((base / props.pop("DefinitionUri")).read_text())
     return tpl
 
@@ -78,11 +76,7 @@ def code_locations(path: Path = TEMPLATE) -> dict[str, Path]:
 
 
 def _join_to_str(value: Any) -> Any:
-    if (
-        isinstance(value, dict)
-        and "Fn::Join" in value
-        and all(isinstance(p, str) for p in value["Fn::Join"][1])
-    ):
+    if isinstance(value, dict) and "Fn::Join" in value and all(isinstance(p, str) for p in value["Fn::Join"][1]):
         return value["Fn::Join"][0].join(value["Fn::Join"][1])
     return value
 
@@ -97,9 +91,7 @@ def for_moto(cfn: dict[str, Any]) -> dict[str, Any]:
         if resource["Type"] == "AWS::StepFunctions::StateMachine" and "DefinitionSubstitutions" in props:
             subs = props.pop("DefinitionSubstitutions")
             definition = props.pop("Definition", None)
-            text = (
-                json.dumps(definition) if definition is not None else _join_to_str(props["DefinitionString"])
-            )
+            text = json.dumps(definition) if definition is not None else _join_to_str(props["DefinitionString"])
             parts = re.split(r"\$\{([A-Za-z0-9_]+)\}", text)
             props["DefinitionString"] = {
                 "Fn::Join": ["", [subs.get(x, f"${{{x}}}") if i % 2 else x for i, x in enumerate(parts)]]

@@ -48,9 +48,7 @@ class Settings(BaseModel):
 
     @property
     def timers(self) -> Timers:
-        return Timers.from_settings(
-            self.reminder_working_days, self.escalation_working_days, self.final_working_days
-        )
+        return Timers.from_settings(self.reminder_working_days, self.escalation_working_days, self.final_working_days)
 
     @property
     def help_at_hand(self) -> HelpAtHand:

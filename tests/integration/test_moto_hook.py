@@ -20,7 +20,8 @@ def test_a_direct_invoke_runs_the_real_handler(offline_env, tmp_path) -> None:
     with offline_env(day_seconds=86400) as env:
         result = env.invoke("PlanStageFunction", {"case_id": "SC123456-E08000035-20261102", "stage": 0})
         assert result["kind"] == "initial"
-        assert result["stage"] == 0 and result["next_stage"] == 1
+        assert result["stage"] == 0
+        assert result["next_stage"] == 1
         assert [c.function for c in env.calls][-1] == "plan_stage"
         # every function in the template has a handler folder that imports
         for folder in {

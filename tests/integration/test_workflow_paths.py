@@ -103,11 +103,7 @@ def test_silence_is_chased_escalated_then_unresolved(run: Any) -> None:
         "advocacy.lead@calderdale.example",
         "childrens.services@calderdale.example",
     ]
-    kinds = {
-        w["kind"]
-        for w in run["result"]["staff_work_items"]["work_items"]
-        if w.get("case_id") == case["case_id"]
-    }
+    kinds = {w["kind"] for w in run["result"]["staff_work_items"]["work_items"] if w.get("case_id") == case["case_id"]}
     assert "unresolved" in kinds
 
 
@@ -115,19 +111,13 @@ def test_a_bounce_never_looks_like_silence(run: Any) -> None:
     case = run["by_la"]["Kirklees"]
     assert case["status"] == "delivery_failed"
     assert [e["kind"] for e in case["emails"]] == ["initial"]  # no reminders to a dead address
-    items = [
-        w for w in run["result"]["staff_work_items"]["work_items"] if w.get("case_id") == case["case_id"]
-    ]
+    items = [w for w in run["result"]["staff_work_items"]["work_items"] if w.get("case_id") == case["case_id"]]
     assert [w["kind"] for w in items] == ["delivery_failed"]
 
 
 def test_need_help_alerts_staff(run: Any) -> None:
     case = run["by_la"]["Wakefield"]
-    kinds = [
-        w["kind"]
-        for w in run["result"]["staff_work_items"]["work_items"]
-        if w.get("case_id") == case["case_id"]
-    ]
+    kinds = [w["kind"] for w in run["result"]["staff_work_items"]["work_items"] if w.get("case_id") == case["case_id"]]
     assert kinds == ["need_help"]
 
 
@@ -144,9 +134,7 @@ def test_answers_are_stored_with_who_answered(run: Any) -> None:
 
     env = run["env"]
     case = run["by_la"]["Leeds"]
-    answers = ddb.query(
-        env.stack.outputs["AnswersTableName"], "case_id", case["case_id"], sort_key="answered_at"
-    )
+    answers = ddb.query(env.stack.outputs["AnswersTableName"], "case_id", case["case_id"], sort_key="answered_at")
     assert len(answers) == 1
     assert answers[0]["answer"] == "confirmed"
     assert answers[0]["responder_role"] == "Advocacy lead"

@@ -136,8 +136,7 @@ def make_xlsx(
         'Target="xl/workbook.xml"/></Relationships>'
     )
     wb_sheets = "".join(
-        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
-        for i, (name, _) in enumerate(specs, start=1)
+        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>' for i, (name, _) in enumerate(specs, start=1)
     )
     workbook = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'

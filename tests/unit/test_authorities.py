@@ -89,9 +89,7 @@ def test_default_is_a_singleton() -> None:
 
 def test_by_gss(directory: AuthorityDirectory) -> None:
     la = directory.by_gss("E06000016")
-    assert la == LocalAuthority(
-        name="Leicester", gss_code="E06000016", dfe_code="856", region="East Midlands"
-    )
+    assert la == LocalAuthority(name="Leicester", gss_code="E06000016", dfe_code="856", region="East Midlands")
     assert directory.by_gss(" e06000016 ") == la
     assert directory.by_gss("E06000028") is None  # Bournemouth: abolished, not a current authority
     assert directory.by_gss("nonsense") is None
@@ -103,9 +101,7 @@ def test_all_returns_a_copy(directory: AuthorityDirectory) -> None:
 
 
 @pytest.mark.parametrize("row", LA_ROWS, ids=lambda r: r["name"])
-def test_every_authority_resolves_by_name_and_codes(
-    directory: AuthorityDirectory, row: dict[str, str]
-) -> None:
+def test_every_authority_resolves_by_name_and_codes(directory: AuthorityDirectory, row: dict[str, str]) -> None:
     gss = row["gss_code"]
     match = directory.resolve(row["name"])
     assert_resolved(match, gss, "name")
@@ -119,9 +115,7 @@ def test_every_authority_resolves_by_name_and_codes(
 
 
 @pytest.mark.parametrize("row", VARIANT_ROWS, ids=lambda r: r["variant"])
-def test_every_known_variant_resolves_to_its_canonical(
-    directory: AuthorityDirectory, row: dict[str, str]
-) -> None:
+def test_every_known_variant_resolves_to_its_canonical(directory: AuthorityDirectory, row: dict[str, str]) -> None:
     match = directory.resolve(row["variant"])
     assert match.input == row["variant"]  # unchanged, trailing spaces and all
     expected = {GSS_BY_NAME[name] for name in row["canonical_name"].split("|")}
@@ -171,15 +165,11 @@ def test_old_codes_map_to_their_single_successor(directory: AuthorityDirectory, 
         ("928", {NORTH_NORTHANTS, WEST_NORTHANTS}),
     ],
 )
-def test_codes_of_split_authorities_are_ambiguous(
-    directory: AuthorityDirectory, code: str, codes: set[str]
-) -> None:
+def test_codes_of_split_authorities_are_ambiguous(directory: AuthorityDirectory, code: str, codes: set[str]) -> None:
     assert_ambiguous(directory.resolve(code), codes)
 
 
-@pytest.mark.parametrize(
-    "code", ["E06999999", "E07000123", "W06000015", "S12000036", "999", "000", "E0600005", "1234"]
-)
+@pytest.mark.parametrize("code", ["E06999999", "E07000123", "W06000015", "S12000036", "999", "000", "E0600005", "1234"])
 def test_unknown_codes_are_unknown(directory: AuthorityDirectory, code: str) -> None:
     assert_unknown(directory.resolve(code))
 
@@ -267,9 +257,7 @@ AMBIGUOUS = [
 
 
 @pytest.mark.parametrize(("text", "codes"), AMBIGUOUS)
-def test_ambiguous_names_list_every_candidate(
-    directory: AuthorityDirectory, text: str, codes: set[str]
-) -> None:
+def test_ambiguous_names_list_every_candidate(directory: AuthorityDirectory, text: str, codes: set[str]) -> None:
     assert_ambiguous(directory.resolve(text), codes)
 
 
@@ -359,9 +347,7 @@ def test_fuzzy_fixes_clear_typos(directory: AuthorityDirectory, text: str, gss: 
         ("Northamptonshre", {NORTH_NORTHANTS, WEST_NORTHANTS}),
     ],
 )
-def test_fuzzy_is_ambiguous_when_two_are_close(
-    directory: AuthorityDirectory, text: str, codes: set[str]
-) -> None:
+def test_fuzzy_is_ambiguous_when_two_are_close(directory: AuthorityDirectory, text: str, codes: set[str]) -> None:
     match = directory.resolve(text)
     assert_ambiguous(match, codes)
     assert match.method == "fuzzy"
@@ -546,9 +532,7 @@ def test_methods(directory: AuthorityDirectory, text: str, method: str) -> None:
 
 def _scramble(rng: random.Random, text: str) -> str:
     chars = [c.upper() if rng.random() < 0.5 else c.lower() for c in text]
-    out = "".join(
-        c + (rng.choice([" ", "  ", "\t", "\n"]) if c == " " and rng.random() < 0.5 else "") for c in chars
-    )
+    out = "".join(c + (rng.choice([" ", "  ", "\t", "\n"]) if c == " " and rng.random() < 0.5 else "") for c in chars)
     return rng.choice(["", " ", "\n", "  \t"]) + out + rng.choice(["", " ", "\r\n", "   "])
 
 

@@ -93,9 +93,7 @@ class NonSeekable:
         self.closed = True
 
 
-def csv_bytes(
-    rows: list[list[object]], *, encoding: str = "utf-8", bom: bool = False, delimiter: str = ","
-) -> bytes:
+def csv_bytes(rows: list[list[object]], *, encoding: str = "utf-8", bom: bool = False, delimiter: str = ",") -> bytes:
     buf = io.StringIO(newline="")
     csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     data = buf.getvalue().encode(encoding)
@@ -108,9 +106,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def read_all(
-    source: object, filename: str | None = None, **kwargs: object
-) -> tuple[OfstedFile, list[RowOutcome]]:
+def read_all(source: object, filename: str | None = None, **kwargs: object) -> tuple[OfstedFile, list[RowOutcome]]:
     with open_ofsted(source, filename, **kwargs) as f:  # type: ignore[arg-type]
         return f, list(f.rows())
 
@@ -207,9 +203,7 @@ def test_real_ods_workbook() -> None:
         assert h.urn.startswith("SC") or (len(h.urn) == 7 and h.urn.isdigit())
     assert any(h.urn.isdigit() for h in homes)  # 7-digit URNs stored as numbers in the sheet
     _, csv_outcomes = read_all(REAL_CSV)
-    assert [(h.urn, h.inspection_date) for h in homes] == [
-        (h.urn, h.inspection_date) for h in parsed(csv_outcomes)
-    ]
+    assert [(h.urn, h.inspection_date) for h in homes] == [(h.urn, h.inspection_date) for h in parsed(csv_outcomes)]
 
 
 def test_real_ods_named_sheet_and_unknown_sheet() -> None:
@@ -380,9 +374,7 @@ def test_alias_table_is_complete_for_the_brief() -> None:
 # --- encodings ------------------------------------------------------------------------
 
 
-def _small_public_file(
-    name: str = "Ecole Élan’s House", ptype: str = "Children’s home"
-) -> list[list[object]]:
+def _small_public_file(name: str = "Ecole Élan’s House", ptype: str = "Children’s home") -> list[list[object]]:
     return [
         ["Provider level data"],
         [],
@@ -431,9 +423,7 @@ def test_undecodable_bytes_make_the_file_unreadable(tmp_path: Path) -> None:
 
 def test_semicolon_and_tab_delimited(tmp_path: Path) -> None:
     for delimiter in (";", "\t"):
-        data = csv_bytes(
-            [PROVISIONAL_HEADER, home(**{"Placing authorities": "Bristol, City of"})], delimiter=delimiter
-        )
+        data = csv_bytes([PROVISIONAL_HEADER, home(**{"Placing authorities": "Bristol, City of"})], delimiter=delimiter)
         _, outcomes = read_all(write(tmp_path, "f.csv", data))
         (row,) = parsed(outcomes)
         assert row.placing_authorities == ("Bristol, City of",)
@@ -456,9 +446,7 @@ def _with_header_at(header_row: int, header: list[object], data: list[list[objec
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "ods"])
 def test_header_position(tmp_path: Path, header_row: int, kind: str) -> None:
     rows = _with_header_at(header_row, PROVISIONAL_HEADER, [home("SC000001"), [], home("SC000002")])
-    data = {"csv": lambda: csv_bytes(rows), "xlsx": lambda: make_xlsx(rows), "ods": lambda: make_ods(rows)}[
-        kind
-    ]()
+    data = {"csv": lambda: csv_bytes(rows), "xlsx": lambda: make_xlsx(rows), "ods": lambda: make_ods(rows)}[kind]()
     f, outcomes = read_all(write(tmp_path, f"f.{kind}", data))
     assert f.format == kind
     assert f.header_row == header_row
@@ -628,18 +616,14 @@ def test_skipped_and_rejected_rows_with_row_numbers(tmp_path: Path) -> None:
         home("garbage", **{"Provision type": "Boarding School", "Provisional judgement date": "?"}),  # 6 skip
         home("SC000003", **{"Provisional judgement": "Good"}),  # 7 skip
         home("12345", **{"Provisional judgement date": "31/02/2024"}),  # 8 rejected x2
-        home(
-            "SC000005", **{"Provisional judgement": ""}
-        ),  # 9 rejected: blank judgement in a provisional file
+        home("SC000005", **{"Provisional judgement": ""}),  # 9 rejected: blank judgement in a provisional file
         home("SC000006", **{"Provisional judgement": "4"}),  # 10 rejected
         home("SC000007", **{"Provision type": "  "}),  # 11 rejected
         home("SC000008", **{"Provisional judgement date": ""}),  # 12 rejected
         home("SC000009", **{"Provisional judgement date": future}),  # 13 rejected
         home("SC000010", **{"Provisional judgement date": "31/12/1999"}),  # 14 rejected
         ["", "", "", "", "", "", "", ""],  # 15 blank
-        home(
-            "SC12", **{"Provisional judgement": "Outstanding", "Provision type": "Adoption Support Agency"}
-        ),  # 16
+        home("SC12", **{"Provisional judgement": "Outstanding", "Provision type": "Adoption Support Agency"}),  # 16
         home("ABC", **{"Provisional judgement": "Requires improvement to be good"}),  # 17 skip, not validated
     ]
     f, outcomes = read_all(write(tmp_path, "f.csv", csv_bytes(rows)))
@@ -757,9 +741,7 @@ def test_suspended_home_is_in_scope(tmp_path: Path) -> None:
 def test_parsed_row_fields(tmp_path: Path) -> None:
     rows = [
         PROVISIONAL_HEADER,
-        home(
-            "sc123456", **{"Setting name": "  The   Willows ", "Provision type": " Secure  children's home "}
-        ),
+        home("sc123456", **{"Setting name": "  The   Willows ", "Provision type": " Secure  children's home "}),
         home("2611190", **{"Setting name": "redacted", "Local authority": "", "Registration status": ""}),
     ]
     _, outcomes = read_all(write(tmp_path, "f.csv", csv_bytes(rows)))
@@ -868,9 +850,7 @@ def test_wide_and_long_placing_layouts(tmp_path: Path) -> None:
     assert parsed(outcomes)[0].placing_authorities == ("Leeds", "Bristol, City of", "Kent")
 
     long_header = [h if h != "Placing authorities" else "Placing local authority" for h in PROVISIONAL_HEADER]
-    long = [long_header] + [
-        home("SC000001", **{"Placing authorities": la}) for la in ("Leeds", "Kent", "Medway")
-    ]
+    long = [long_header] + [home("SC000001", **{"Placing authorities": la}) for la in ("Leeds", "Kent", "Medway")]
     long.append(home("SC000002", **{"Placing authorities": ""}))
     for data, name in ((csv_bytes(long), "long.csv"), (make_xlsx(long), "long.xlsx")):
         f, outcomes = read_all(write(tmp_path, name, data))
@@ -991,9 +971,7 @@ def test_row_limit_yields_a_final_rejection(tmp_path: Path) -> None:
         f, outcomes = read_all(write(tmp_path, name, data), limits=Limits(max_rows=3))
         assert len(outcomes) == 4
         assert len(parsed(outcomes)) == 3
-        assert outcomes[-1] == RowRejected(
-            5, ["file has more than 3 data rows; this row and the rest were not read"]
-        )
+        assert outcomes[-1] == RowRejected(5, ["file has more than 3 data rows; this row and the rest were not read"])
         assert f.data_rows == 3
 
 

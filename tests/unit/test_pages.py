@@ -205,9 +205,7 @@ def test_unknown_answer_value() -> None:
 def test_bad_email_addresses(address: str) -> None:
     form, errors = parse_answer_form(valid_fields(responder_email=address))
     assert form is None
-    assert errors == {
-        "responder_email": "Enter your email address in the correct format, like name@example.com"
-    }
+    assert errors == {"responder_email": "Enter your email address in the correct format, like name@example.com"}
 
 
 def test_email_address_too_long() -> None:
@@ -369,9 +367,7 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
     assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)</textarea>" in html
     # field-level messages, with hidden "Error:" prefix, tied to the inputs
     assert '<span class="visually-hidden">Error:</span> Enter your role' in html
-    assert re.search(
-        r'id="responder_role"[^>]*aria-describedby="responder_role-hint responder_role-error"', html
-    )
+    assert re.search(r'id="responder_role"[^>]*aria-describedby="responder_role-hint responder_role-error"', html)
 
 
 def test_answer_error_links_to_first_radio() -> None:

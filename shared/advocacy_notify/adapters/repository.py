@@ -87,9 +87,7 @@ def begin_email(table: str, case_id: str, stage: int, doc: dict[str, Any]) -> di
     existing = ddb.get(table, key) or {}
     if existing.get("state") == "not_sent":
         try:
-            ddb.update(
-                table, key, {"state": "sending", **doc}, condition="#state = :ns", values={"ns": "not_sent"}
-            )
+            ddb.update(table, key, {"state": "sending", **doc}, condition="#state = :ns", values={"ns": "not_sent"})
             return None
         except ConditionFailed:
             existing = ddb.get(table, key) or {}

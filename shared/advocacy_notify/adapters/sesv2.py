@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from .aws import client, error_code
 
-THROTTLED = frozenset(
-    {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
-)
+THROTTLED = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"})
 REJECTED = frozenset(
     {
         "MessageRejected",

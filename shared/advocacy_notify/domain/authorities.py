@@ -820,6 +820,4 @@ def _read_data(name: str) -> str:
 
 @functools.cache
 def _default_directory() -> AuthorityDirectory:
-    return AuthorityDirectory.from_csv_text(
-        _read_data("local_authorities.csv"), _read_data("la_name_variants.csv")
-    )
+    return AuthorityDirectory.from_csv_text(_read_data("local_authorities.csv"), _read_data("la_name_variants.csv"))

@@ -252,10 +252,7 @@ def _subject(ctx: EmailContext, la_name: str, home_name: str | None) -> str:
     if ctx.kind is EmailKind.INITIAL:
         head = f"Action needed by {short_date(ctx.deadline)}: confirm advocacy for children placed at "
     elif ctx.kind is EmailKind.REMINDER:
-        head = (
-            f"Reminder {ctx.reminder_number}: confirm advocacy by {short_date(ctx.deadline)} "
-            "for children placed at "
-        )
+        head = f"Reminder {ctx.reminder_number}: confirm advocacy by {short_date(ctx.deadline)} for children placed at "
     else:
         answer_by = ctx.final_deadline or ctx.deadline
         head = (

@@ -351,9 +351,7 @@ _MIN_DATE: Final = dt.date(2000, 1, 1)
 _DMY_RE: Final = re.compile(
     r"(\d{1,2})\s*([/\-.])\s*(\d{1,2})\s*\2\s*(\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII
 )
-_ISO_RE: Final = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII
-)
+_ISO_RE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII)
 _WORDY_RE: Final = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})", re.ASCII)
 _SERIAL_TEXT_RE: Final = re.compile(r"\d{5}(?:\.\d+)?", re.ASCII)
 _MONTHS: Final[dict[str, int]] = {}
@@ -591,8 +589,7 @@ def _check_zip(fileobj: IO[bytes], limits: Limits, hint: str) -> Format:
             for info in infos:
                 total += info.file_size
                 if info.file_size >= _ZIP_RATIO_MIN_ENTRY and (
-                    info.compress_size <= 0
-                    or info.file_size / info.compress_size > limits.max_compression_ratio
+                    info.compress_size <= 0 or info.file_size / info.compress_size > limits.max_compression_ratio
                 ):
                     raise FileUnreadable("workbook is too large when uncompressed")
             if total > limits.max_uncompressed_bytes:
@@ -720,9 +717,7 @@ class OfstedFile:
 
     def _too_many_rows(self, row: int) -> RowRejected:
         limit = self._limits.max_rows
-        return RowRejected(
-            row, [f"file has more than {limit} data rows; this row and the rest were not read"]
-        )
+        return RowRejected(row, [f"file has more than {limit} data rows; this row and the rest were not read"])
 
     def _rows_csv(self) -> Iterator[RowOutcome]:
         reader = cast(Iterator[list[str]], self._source_rows)
@@ -1048,9 +1043,7 @@ def _open(
             raise FileUnreadable(reason)
     if b"\x00" in peek or _looks_binary(peek):
         if hint in ("xlsx", "ods", "xls"):
-            raise FileUnreadable(
-                f"file is named .{hint} but is not a valid workbook (unrecognised binary data)"
-            )
+            raise FileUnreadable(f"file is named .{hint} but is not a valid workbook (unrecognised binary data)")
         if b"\x00" in peek:
             raise FileUnreadable("file contains NUL bytes: it is binary data, not CSV text")
         raise FileUnreadable("file is binary data, not CSV text")

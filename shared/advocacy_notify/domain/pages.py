@@ -33,10 +33,7 @@ __all__ = [
     "not_found_page",
 ]
 
-PAGE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 # Values echoed back into the form after an error are capped, so a huge post is not
 # sent straight back to the browser.

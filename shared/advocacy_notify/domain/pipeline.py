@@ -104,9 +104,7 @@ class Counts:
             self.rows_read += outcome.rows
             self.homes += 1
             self.cases += len(outcome.cases)
-            self.unresolved_authorities += sum(
-                m.status != "resolved" for m in outcome.home.placing_authorities
-            )
+            self.unresolved_authorities += sum(m.status != "resolved" for m in outcome.home.placing_authorities)
             if not outcome.home.placing_authorities:
                 self.homes_without_placing_authority += 1
         elif isinstance(outcome, Skipped):

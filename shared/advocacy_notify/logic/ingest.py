@@ -196,11 +196,7 @@ def ingest_object(
                     if isinstance(outcome, HomeOut):
                         for case in outcome.cases:
                             la = directory.by_gss(case.gss_code)
-                            queue.add(
-                                case_message(
-                                    outcome.home, case, la.name if la else case.gss_code, bucket, key
-                                )
-                            )
+                            queue.add(case_message(outcome.home, case, la.name if la else case.gss_code, bucket, key))
             queue.flush()
         result.queued, result.already_known = queue.queued, queue.already_known
         head = {
@@ -235,9 +231,7 @@ def _unreadable(result: IngestResult, reason: str, settings: Settings) -> Ingest
         result.report_key,
         {"file": {"bucket": result.bucket, "key": result.key}, "status": "unreadable", "reason": reason},
     )
-    repo.add_work_item(
-        settings.work_table, "unreadable_file", result.key, now, object_key=result.key, reason=reason
-    )
+    repo.add_work_item(settings.work_table, "unreadable_file", result.key, now, object_key=result.key, reason=reason)
     sns.alert(
         settings.alert_topic_arn,
         "advocacy-notify: an Ofsted file could not be read",

@@ -62,9 +62,7 @@ def _idempotent_starter(idempotency_table: str) -> tuple[Callable[..., Any], Any
     def start(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return start_case(CaseMessage.model_validate(case), settings)
 
-    wrapped = idempotent_function(data_keyword_argument="case", persistence_store=persistence, config=config)(
-        start
-    )
+    wrapped = idempotent_function(data_keyword_argument="case", persistence_store=persistence, config=config)(start)
     return wrapped, config
 
 

@@ -56,9 +56,7 @@ def _form_case(case: dict[str, Any], settings: Settings) -> FormCase:
     )
 
 
-def _closed_page(
-    record: dict[str, Any], case: dict[str, Any] | None, now: datetime, settings: Settings
-) -> Page | None:
+def _closed_page(record: dict[str, Any], case: dict[str, Any] | None, now: datetime, settings: Settings) -> Page | None:
     fc = _form_case(case, settings) if case else None
     if record.get("used_at"):
         return Page(410, already_answered_page(fc), "already_answered")
@@ -97,16 +95,14 @@ def submit(link: str, fields: dict[str, str], settings: Settings, action_url: st
         )
     if not _record(record, case, form, now, settings):
         latest = repo.get_link(settings.links_table, record["link_hash"]) or record
-        return _closed_page(
-            latest, repo.get_case(settings.cases_table, case["case_id"]), now, settings
-        ) or Page(410, already_answered_page(_form_case(case, settings)), "already_answered")
+        return _closed_page(latest, repo.get_case(settings.cases_table, case["case_id"]), now, settings) or Page(
+            410, already_answered_page(_form_case(case, settings)), "already_answered"
+        )
     _resume(case, form, now, settings)
     return Page(200, confirmation_page(_form_case(case, settings), form), "answered")
 
 
-def _record(
-    record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings
-) -> bool:
+def _record(record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings) -> bool:
     """Mark the link used, store the answer and update the case, all or nothing."""
     at = repo.iso(now)
     first = date.fromisoformat(case["first_sent"]) if case.get("first_sent") else now.date()
@@ -135,8 +131,7 @@ def _record(
                         "TableName": settings.links_table,
                         "Key": ddb.to_item({"link_hash": record["link_hash"]}),
                         "UpdateExpression": "SET used_at = :at",
-                        "ConditionExpression": "attribute_exists(link_hash) "
-                        "AND attribute_not_exists(used_at)",
+                        "ConditionExpression": "attribute_exists(link_hash) AND attribute_not_exists(used_at)",
                         "ExpressionAttributeValues": ddb.to_item({":at": at}),
                     }
                 },
@@ -170,9 +165,7 @@ def _record(
         )
     except ddb.ConditionFailed:
         return False
-    repo.add_event(
-        settings.cases_table, case["case_id"], now, "answered", answer=form.answer.value, working_days=days
-    )
+    repo.add_event(settings.cases_table, case["case_id"], now, "answered", answer=form.answer.value, working_days=days)
     return True
 
 

@@ -117,9 +117,7 @@ def send(req: SendRequest, settings: Settings) -> dict[str, Any]:
         )
     except ConditionFailed:
         latest = repo.get_case(table, req.case_id) or {}
-        stepfunctions.succeed(
-            req.task_token, {"status": latest.get("status"), "closed_before_stage": req.stage}
-        )
+        stepfunctions.succeed(req.task_token, {"status": latest.get("status"), "closed_before_stage": req.stage})
         return {"action": "closed", "status": latest.get("status")}
     contacts = repo.get_contacts(settings.directory_table, case["gss_code"])
     to = []
@@ -275,9 +273,7 @@ def close(req: CloseRequest, settings: Settings) -> dict[str, Any]:
             return {"status": "delivery_failed", "changed": False}
         return {"status": latest.get("status"), "changed": False}
     repo.add_event(settings.cases_table, req.case_id, now, f"closed_{status.value}", reason=reason)
-    repo.add_work_item(
-        settings.work_table, status.value, req.case_id, now, case_id=req.case_id, reason=reason
-    )
+    repo.add_work_item(settings.work_table, status.value, req.case_id, now, case_id=req.case_id, reason=reason)
     sns.alert(
         settings.alert_topic_arn,
         f"advocacy-notify: case {status.value}",
