@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from advocacy_notify.domain.pages import error_page
+from advocacy_notify.domain.pages import error_page, not_found_page
 from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
 from advocacy_notify.observability import logger, metrics, tracer
 from advocacy_notify.settings import Settings
@@ -48,6 +48,11 @@ def answer(link: str) -> Response[str]:
         metrics.add_dimension(name="answer", value=fields.get("answer", ""))
         metrics.add_metric("Answers", MetricUnit.Count, 1)
     return _html(page)
+
+
+@app.not_found
+def no_route(exc: Exception) -> Response[str]:
+    return _html(Page(404, not_found_page(), "not_found"))
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]

@@ -314,22 +314,7 @@ class Runner:
             "totals": totals,
             "staff_work_items": staff,
             "files": [
-                {
-                    k: r.get(k)
-                    for k in (
-                        "file",
-                        "status",
-                        "reason",
-                        "rows_read",
-                        "homes",
-                        "cases",
-                        "skipped",
-                        "rejected",
-                        "queued",
-                        "already_known",
-                    )
-                }
-                | {"rejected": len(r.get("rejected", []))}
+                {"file": r.get("file"), "status": r.get("status"), "reason": r.get("reason"), **r.get("counts", {})}
                 for r in reports
             ],
         }

@@ -209,9 +209,7 @@ def ingest_object(
                 "header_row": file.header_row,
             },
             "status": result.status,
-            **asdict(result.counts),
-            "queued": result.queued,
-            "already_known": result.already_known,
+            "counts": {**asdict(result.counts), "queued": result.queued, "already_known": result.already_known},
         }
         s3.put_text_chunks(bucket, result.report_key, writer.chunks(head))
         _work_items(result, writer, settings)

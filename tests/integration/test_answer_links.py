@@ -1,0 +1,147 @@
+"""The answer link: GET changes nothing; POST answers once; reused, expired and forged links."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from advocacy_offline.httpapi import form_body, http_event
+
+from tests.conftest import provisional_csv, wait_until
+
+GOOD = {
+    "answer": "confirmed",
+    "children_count": "2",
+    "responder_name": "Sam Example",
+    "responder_role": "Advocacy lead",
+    "responder_email": "sam@leeds.example",
+    "notes": "All offered.",
+}
+
+
+def _link(env: Any) -> str:
+    raw = wait_until(lambda: [m.raw_data for m in env.sent_emails()])[0]
+    found = re.search(r"/respond/([A-Za-z0-9_-]{32})", raw)
+    assert found, "the email carries an answer link"
+    return found.group(1)
+
+
+def _state(env: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from advocacy_notify.adapters import dynamodb as ddb
+
+    return (
+        sorted(ddb.scan(env.stack.outputs["CasesTableName"]), key=lambda i: (i["case_id"], i["sk"])),
+        list(ddb.scan(env.stack.outputs["LinksTableName"])),
+    )
+
+
+def _respond(env: Any, method: str, link: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    body = form_body(fields) if fields is not None else None
+    return env.invoke("RespondFunction", http_event(method, f"/respond/{link}", body=body))
+
+
+@pytest.fixture
+def one_case(offline_env: Any, tmp_path: Path) -> Any:
+    src = provisional_csv(tmp_path / "one.csv", [("SC400001", "Link House", "Leeds")])
+    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
+        env.start_clock()
+        env.upload(src)
+        env.pump_queue()
+        yield env, _link(env)
+
+
+def _case(env: Any) -> dict[str, Any]:
+    from advocacy_notify.adapters import repository as repo
+
+    return repo.all_cases(env.stack.outputs["CasesTableName"])[0]
+
+
+def test_link_is_opaque_and_unguessable(one_case: Any) -> None:
+    env, link = one_case
+    case = _case(env)
+    assert len(link) == 32  # 192 bits of HMAC output, base64url
+    assert case["case_id"] not in link
+    assert case["task_token"] not in link
+    assert link not in str(_state(env)[1])  # the table holds a hash of the link, not the link
+
+
+def test_get_shows_the_form_and_changes_nothing(one_case: Any) -> None:
+    env, link = one_case
+    before = _state(env)
+    for _ in range(3):  # mail scanners fetch links, sometimes repeatedly
+        page = _respond(env, "GET", link)
+        assert page["statusCode"] == 200
+        assert "<form" in page["body"]
+        assert "SC400001" in page["body"]
+    assert _state(env) == before
+    assert _case(env)["status"] == "awaiting_response"
+    assert {e["status"] for e in env.executions().values()} == {"RUNNING"}
+
+
+def test_invalid_answer_keeps_values_and_changes_nothing(one_case: Any) -> None:
+    env, link = one_case
+    before = _state(env)
+    page = _respond(env, "POST", link, {**GOOD, "answer": "", "children_count": "lots"})
+    assert page["statusCode"] == 400
+    assert "There is a problem" in page["body"]
+    assert "sam@leeds.example" in page["body"]  # the answer is kept on error
+    assert _state(env) == before
+
+
+def test_answer_once_then_the_link_is_used(one_case: Any) -> None:
+    from advocacy_notify.adapters import dynamodb as ddb
+
+    env, link = one_case
+    page = _respond(env, "POST", link, GOOD)
+    assert page["statusCode"] == 200
+    case = _case(env)
+    assert case["status"] == "confirmed"
+    assert case["children_count"] == 2
+    wait_until(lambda: {e["status"] for e in env.executions().values()} == {"SUCCEEDED"})
+    again = _respond(env, "POST", link, {**GOOD, "answer": "need_help"})
+    assert again["statusCode"] == 410
+    assert "already" in again["body"].lower()
+    assert _respond(env, "GET", link)["statusCode"] == 410
+    answers = list(ddb.scan(env.stack.outputs["AnswersTableName"]))
+    assert [a["answer"] for a in answers] == ["confirmed"]
+    assert _case(env)["status"] == "confirmed"
+
+
+def test_forged_and_malformed_links_are_not_found(one_case: Any) -> None:
+    env, _link_ = one_case
+    before = _state(env)
+    for fake in (secrets.token_urlsafe(24)[:32], "short", "../../etc/passwd", "A" * 32):
+        for method in ("GET", "POST"):
+            page = _respond(env, method, fake, GOOD if method == "POST" else None)
+            assert page["statusCode"] == 404
+            assert "Traceback" not in page["body"]
+    assert _state(env) == before
+
+
+def test_expired_link_shows_a_clear_page_and_changes_nothing(offline_env: Any, tmp_path: Path) -> None:
+    """A case that closed unresolved: its link has expired and an answer can no longer change it."""
+    src = provisional_csv(tmp_path / "late.csv", [("SC400002", "Late House", "Leeds")])
+    with offline_env(day_seconds=0.04, start=date(2026, 11, 24)) as env:
+        env.start_clock()
+        env.upload(src)
+        env.pump_queue()
+        link = _link(env)
+        wait_until(lambda: _case(env)["status"] == "unresolved", timeout=30)
+        before = _state(env)
+        for method in ("GET", "POST"):
+            page = _respond(env, method, link, GOOD if method == "POST" else None)
+            assert page["statusCode"] == 410
+            assert "expired" in page["body"].lower()
+        assert _state(env) == before
+
+
+def test_a_timed_out_token_is_handled_as_gone(one_case: Any) -> None:
+    """SendTaskSuccess on a stale token: moto says InvalidToken (AWS: TaskTimedOut). Either means gone."""
+    from advocacy_notify.adapters import stepfunctions
+
+    env, _ = one_case
+    assert stepfunctions.succeed("not-a-live-token", {"answer": "confirmed"}) is False
