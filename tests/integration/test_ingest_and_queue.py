@@ -37,7 +37,7 @@ def test_upload_with_spaces_and_plus_in_the_name(offline_env: Any, tmp_path: Pat
     src = provisional_csv(tmp_path / "p.csv", HOMES)
     with offline_env(day_seconds=86400, start=date(2026, 11, 24), poll=False) as env:
         key = env.upload(src, "Provisional inadequate + notes 24-11-2026.csv")
-        ingest = [c for c in env.calls if c.function == "ingest"][0]
+        ingest = next(c for c in env.calls if c.function == "ingest")
         raw_key = ingest.event["Records"][0]["s3"]["object"]["key"]
         # URL-encoded as S3 sends it: '+' for a space, '%2B' for a plus (moto also encodes the '/')
         assert "Provisional+inadequate+%2B+notes" in raw_key
@@ -77,7 +77,7 @@ def test_same_event_twice_and_same_ratings_again_queue_nothing_new(offline_env: 
         env.start_clock()
         env.upload(src)
         wait_until(lambda: len(env.sent_emails()) == N_CASES)
-        event = [c for c in env.calls if c.function == "ingest"][0].event
+        event = next(c for c in env.calls if c.function == "ingest").event
         again = env.invoke("IngestFunction", event)  # the same S3 event delivered twice
         assert again["files"][0]["queued"] == 0
         assert again["files"][0]["already_known"] == N_CASES
@@ -132,7 +132,7 @@ def test_an_unreadable_file_is_reported_and_kept(offline_env: Any, tmp_path: Pat
         assert report["reason"]
         assert "\n" not in report["reason"]
         assert env.queue_depths() == (0, 0)
-        ingest = [c for c in env.calls if c.function == "ingest"][0]
+        ingest = next(c for c in env.calls if c.function == "ingest")
         assert ingest.error is None  # no crash, so no retry loop
         assert env.client("s3").get_object(Bucket=env.stack.bucket, Key=key)["Body"].read() == bad.read_bytes()
         from advocacy_notify.adapters import repository as repo
