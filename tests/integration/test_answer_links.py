@@ -51,7 +51,10 @@ def one_case(offline_env: Any, tmp_path: Path) -> Any:
         env.start_clock()
         env.upload(src)
         env.pump_queue()
-        yield env, _link(env)
+        link = _link(env)
+        # the email is out; wait for the function to finish recording it before taking snapshots
+        wait_until(lambda: any(c.function == "send_email" and c.result for c in env.calls))
+        yield env, link
 
 
 def _case(env: Any) -> dict[str, Any]:

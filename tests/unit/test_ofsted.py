@@ -36,7 +36,9 @@ try:
 except ImportError:  # tests/unit became a package
     from .sheet_builders import make_ods, make_xlsx, make_zip  # type: ignore[no-redef]
 
-DATA = Path("/work/shared/data/ofsted")
+from tests.conftest import REAL_DATA
+
+DATA = REAL_DATA / "ofsted"
 REAL_CSV = DATA / "provider_at_march_2023.csv"
 REAL_ODS = DATA / "Childrens_social_care_in_England_2023_underlying_data.ods"
 HEADERS_BY_YEAR = DATA / "headers_by_year.txt"
