@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -151,6 +152,8 @@ def _send_once(
         {"kind": stage.kind.value, "stage": req.stage, "to": to, "intended_at": repo.iso(now)},
     )
     if existing is not None:
+        if existing.get("state") == "rejected":  # a retry of a stage SES refused: still undeliverable
+            raise DeliveryFailed(str(existing.get("error", "rejected")))
         if existing.get("state") == "sending":
             # a previous attempt crashed between SES and the ledger: it may have been sent.
             # Never risk a duplicate; tell staff instead.
@@ -168,6 +171,7 @@ def _send_once(
                 "advocacy-notify: email may not have been sent",
                 {"case_id": req.case_id, "stage": req.stage, "kind": stage.kind.value},
             )
+        _record_stage(table, req, stage, now)  # the email (probably) went: the case moves on all the same
         return {"action": "already_sent", "kind": stage.kind.value, "state": existing.get("state")}
     link = _link(settings, case, stage.final_deadline)
     first_sent = req.first_sent
@@ -186,6 +190,7 @@ def _send_once(
         link_expires=stage.final_deadline,
         working_days_waiting=working_days_between(first_sent, now.date()),
         reminder_number=stage.reminder_number,
+        first_sent_on=first_sent,
         final_deadline=stage.final_deadline,
         help_at_hand=settings.help_at_hand,
     )
@@ -221,21 +226,7 @@ def _send_once(
         sent_at=repo.iso(now),
         subject_kind=stage.kind.value,
     )
-    status = status_after_email(stage.kind)
-    repo.update_case(
-        table,
-        req.case_id,
-        {
-            "status": status.value,
-            "last_email_at": repo.iso(now),
-            "first_email_at": repo.iso(now) if req.stage == 0 else None,
-            "escalated_at": repo.iso(now) if stage.kind is EmailKind.ESCALATION else None,
-            "reply_by": stage.reply_by.isoformat(),
-            "final_deadline": stage.final_deadline.isoformat(),
-        },
-        only_if_open=True,
-        add={"emails_sent": 1, "reminders_sent": int(stage.kind is EmailKind.REMINDER)},
-    )
+    _record_stage(table, req, stage, now)
     repo.add_event(
         table,
         req.case_id,
@@ -246,6 +237,24 @@ def _send_once(
         recipients=len(to),
     )
     return {"action": "sent", "kind": stage.kind.value, "message_id": message_id, "recipients": len(to)}
+
+
+def _record_stage(table: str, req: SendRequest, stage: StagePlan, now: datetime) -> None:
+    """The case's status after this stage's email. Only SETs, so a retry records the same thing."""
+    sets = {
+        "status": status_after_email(stage.kind).value,
+        "last_email_at": repo.iso(now),
+        "reply_by": stage.reply_by.isoformat(),
+        "final_deadline": stage.final_deadline.isoformat(),
+        "reminders_sent": stage.reminder_number,
+        "emails_sent": req.stage + 1,
+    }
+    if req.stage == 0:
+        sets["first_email_at"] = repo.iso(now)
+    if stage.kind is EmailKind.ESCALATION:
+        sets["escalated_at"] = repo.iso(now)
+    with contextlib.suppress(ConditionFailed):  # answered or closed meanwhile: the answer stands
+        repo.update_case(table, req.case_id, sets, only_if_open=True)
 
 
 def _tag(value: str) -> str:
