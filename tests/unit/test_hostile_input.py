@@ -1,0 +1,141 @@
+"""Hostile input: the parser answers with a clear rejection, bounded in time and memory; the answer
+form never raises."""
+
+from __future__ import annotations
+
+import io
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from advocacy_notify.domain.answers import parse_answer_form
+from advocacy_notify.domain.ofsted import FileUnreadable, open_ofsted
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+FIELDS = ["answer", "children_count", "responder_name", "responder_role", "responder_email", "notes"]
+
+
+def _read_all(data: bytes, name: str) -> list[object]:
+    with open_ofsted(io.BytesIO(data), name) as f:
+        return list(f.rows())
+
+
+def _bounded(data: bytes, name: str, seconds: float = 10.0, megabytes: float = 300.0) -> str:
+    """Read hostile bytes; return the rejection reason. Fails if it takes too long or too much memory."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(FileUnreadable) as caught:
+            _read_all(data, name)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert time.perf_counter() - started < seconds
+    assert peak / 1e6 < megabytes, f"peak {peak / 1e6:.0f} MB"
+    reason = caught.value.reason
+    assert reason
+    assert "\n" not in reason
+    return reason
+
+
+def test_a_million_columns() -> None:
+    header = b"URN,Provision type," + ",".join(f"c{i}" for i in range(1_000_000)).encode()
+    reason = _bounded(header + b"\nSC123456,Children's home\n", "wide.csv")
+    assert "column" in reason.lower()
+
+
+def test_a_million_column_notes_row_above_the_header_is_passed_over() -> None:
+    notes = ",".join(f"c{i}" for i in range(1_000_000)).encode()
+    tracemalloc.start()
+    started = time.perf_counter()
+    rows = _read_all(notes + b"\nURN,Provision type\n", "wide.csv")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert rows == []
+    assert time.perf_counter() - started < 10
+    assert peak / 1e6 < 300
+
+
+def test_a_huge_cell_is_rejected_clearly() -> None:
+    data = b"URN,Provision type,Name\nSC123456,Children's home," + b"x" * (12 * 1024 * 1024) + b"\n"
+    _bounded(data, "huge.csv", megabytes=600)
+
+
+def test_deep_quoting_does_not_hang() -> None:
+    """Two million quote characters: the row is rejected with a reason, quickly, in bounded memory."""
+    data = b"URN,Provision type\n" + b'"' * 2_000_000 + b"\n"
+    tracemalloc.start()
+    started = time.perf_counter()
+    rows = _read_all(data, "quotes.csv")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert time.perf_counter() - started < 10
+    assert peak / 1e6 < 600
+    assert len(rows) == 1
+    assert type(rows[0]).__name__ == "RowRejected"
+
+
+def test_zip_bomb_posing_as_xlsx() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (300 * 1024 * 1024))  # 300 MB of zeros, ~300 KB zipped
+    reason = _bounded(buf.getvalue(), "bomb.xlsx")
+    assert "large" in reason.lower() or "uncompressed" in reason.lower()
+
+
+def test_nul_bytes_and_wrong_encodings(tmp_path: Path) -> None:
+    _bounded(b"URN,Provision type\nSC123456,Children\x00s home\n", "nul.csv")
+    _bounded("URN,Provision type\n".encode("utf-16"), "utf16.csv")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*FIELDS, "extra", ""]),
+        st.one_of(
+            st.text(max_size=3000),
+            st.sampled_from(
+                [
+                    "<script>alert(1)</script>",
+                    '=HYPERLINK("http://x")',
+                    "a@b.example\r\nBcc: c@d.example",
+                    "-1",
+                    "1e9",
+                    "٣",
+                    "0",
+                    "500",
+                    "501",
+                    "confirmed",
+                    "need_help",
+                ]
+            ),
+        ),
+        max_size=8,
+    )
+)
+def test_answer_form_never_raises(fields: dict[str, str]) -> None:
+    form, errors = parse_answer_form(fields)
+    assert (form is None) == bool(errors)
+    if form is not None:
+        assert "\r" not in form.responder_email
+        assert "\n" not in form.responder_email
+        assert 0 <= form.children_count <= 500
+
+
+def test_header_injection_in_the_answer_email_is_refused() -> None:
+    form, errors = parse_answer_form(
+        {
+            "answer": "confirmed",
+            "children_count": "1",
+            "responder_name": "A",
+            "responder_role": "B",
+            "responder_email": "a@b.example\r\nBcc: c@d.example",
+        }
+    )
+    assert form is None
+    assert "responder_email" in errors
