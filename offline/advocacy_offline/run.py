@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from advocacy_notify.domain.models import AnswerKind
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .env import OfflineEnv
@@ -29,7 +30,7 @@ class ScriptedResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     respond_on_day: int | None = Field(default=None, ge=0)
-    answer: str = "confirmed"
+    answer: AnswerKind = AnswerKind.CONFIRMED
     children_count: int | None = None
     notes: str = ""
     bounce: bool = False  # the authority's first email bounces (as SES reports through the configuration set)
@@ -140,7 +141,7 @@ class Runner:
             count = 0 if response.answer == "no_children_placed" else 1
         slug = case["gss_code"].lower()
         fields = {
-            "answer": response.answer,
+            "answer": response.answer.value,
             "children_count": str(count),
             "responder_name": "Scripted responder",
             "responder_role": "Advocacy lead",
@@ -205,7 +206,7 @@ class Runner:
             status = 0
             self.errors.append(f"{case['case_id']}: {type(exc).__name__}")
         self.options.progress(
-            f"{case['la_name']} answered {response.answer} on {self.env.clock.now():%a %d %b} (HTTP {status})"
+            f"{case['la_name']} answered {response.answer.value} on {self.env.clock.now():%a %d %b} (HTTP {status})"
         )
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:

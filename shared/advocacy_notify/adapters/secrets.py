@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-_FALLBACK = "offline-development-secret-not-for-production"
-
 
 def link_secret(secret_id: str) -> bytes:
     if not secret_id:
-        return _FALLBACK.encode()
+        # never fall back to a built-in key: links would be guessable by anyone with the source
+        raise RuntimeError("LINK_SECRET_ID is not set")
     from aws_lambda_powertools.utilities import parameters
 
     from .aws import client
