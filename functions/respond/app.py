@@ -52,13 +52,13 @@ def answer(link: str) -> Response[str]:
 
 @app.not_found
 def no_route(exc: Exception) -> Response[str]:
-    return _html(Page(404, not_found_page(), "not_found"))
+    return _html(Page(404, not_found_page(Settings.from_env().help_at_hand), "not_found"))
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def unexpected(exc: Exception) -> Response[str]:
     logger.exception("respond failed")  # the page never shows exception text
-    return _html(Page(500, error_page(), "error"))
+    return _html(Page(500, error_page(Settings.from_env().help_at_hand), "error"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

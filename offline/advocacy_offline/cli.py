@@ -145,9 +145,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import demo
+    from .run import ResponseScriptError, load_responses
+    from .serve import ServeError, ServeOptions, serve
+
+    try:
+        responses = load_responses(Path(args.responses) if args.responses else None)
+    except ResponseScriptError as exc:
+        raise CliError(str(exc)) from None
+    options = ServeOptions(
+        files=[Path(args.file)] if args.file else [demo.DEMO_FILE],
+        port=args.port,
+        moto_port=args.moto_port,
+        day_seconds=args.day_seconds,
+        responses=responses,
+        outbox=Path(args.outbox) if args.outbox else None,
+        state_dir=Path(args.state_dir),
+    )
+    try:
+        return serve(options, _print)
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
+
+
 # ---------------------------------------------------------------------------- parser
-def _run_options(p: argparse.ArgumentParser, default_outbox: str | None) -> None:
-    p.add_argument("--day-seconds", type=float, default=0.2, help="real seconds per simulated day (default 0.2)")
+def _run_options(p: argparse.ArgumentParser, default_outbox: str | None, day_seconds: float = 0.2) -> None:
+    p.add_argument(
+        "--day-seconds", type=float, default=day_seconds, help=f"real seconds per simulated day (default {day_seconds})"
+    )
     p.add_argument("--start-date", help="simulated date of the first email, YYYY-MM-DD (default today)")
     p.add_argument("--outbox", default=default_outbox, help="write every email as .eml plus index.html here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -179,8 +206,20 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="the bundled realistic file and response script, run offline")
-    _run_options(p, "outbox")
+    _run_options(p, "outbox", day_seconds=0.5)  # about 30 s: slow enough to read the progress
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="the outbox and the real answer pages on localhost, to answer as a council would")
+    p.add_argument("--port", type=int, default=8787, help="web server port on 127.0.0.1 (default 8787)")
+    p.add_argument("--moto-port", type=int, help="moto server port, for scripts in other processes (default port+1)")
+    p.add_argument("--day-seconds", type=float, default=86400.0, help="real seconds per day (default 86400: real time)")
+    p.add_argument("--file", help="the Ofsted file to upload (default: the bundled demo file)")
+    p.add_argument("--responses", help="JSON: authority -> {respond_on_day, answer} (default: nobody answers)")
+    p.add_argument("--outbox", help="where the outbox is written (default STATE_DIR/outbox)")
+    p.add_argument(
+        "--state-dir", default=".advocacy/serve", help="log, outbox and serve.json (default .advocacy/serve)"
+    )
+    p.set_defaults(func=cmd_serve)
     return ap
 
 

@@ -230,8 +230,8 @@ class Runner:
                 pending = [t for t in self.timers if t.is_alive()]
                 running = [e for e in self.env.executions().values() if e["status"] == "RUNNING"]
                 today = self.env.clock.now().date()
-                if today != last_day:
-                    self.options.progress(f"{today:%a %d %b %Y}: {len(running)} cases open")
+                if last_day is None or (today - last_day).days >= 7:  # a weekly line of progress
+                    self.options.progress(f"week of {today:%a %d %b %Y}: {len(running)} cases still open")
                     last_day = today
                 if not queued and not pending and not running:
                     break

@@ -67,9 +67,9 @@ def _help(help_at_hand: HelpAtHand | None) -> dict[str, str]:
     }
 
 
-def _case_values(case: FormCase | None) -> dict[str, Any]:
+def _case_values(case: FormCase | None, help_at_hand: HelpAtHand | None = None) -> dict[str, Any]:
     if case is None:
-        return {"case": None, "help": _help(None)}
+        return {"case": None, "help": _help(help_at_hand)}
     home_name = display_home_name(case.home_name)
     urn = clean_inline(case.urn, max_len=20)
     return {
@@ -146,18 +146,18 @@ def confirmation_page(case: FormCase, form: AnswerForm) -> str:
     )
 
 
-def already_answered_page(case: FormCase | None) -> str:
-    return _render("page_already_answered.html.j2", **_case_values(case))
+def already_answered_page(case: FormCase | None, help_at_hand: HelpAtHand | None = None) -> str:
+    return _render("page_already_answered.html.j2", **_case_values(case, help_at_hand))
 
 
-def expired_page(case: FormCase | None) -> str:
-    return _render("page_expired.html.j2", **_case_values(case))
+def expired_page(case: FormCase | None, help_at_hand: HelpAtHand | None = None) -> str:
+    return _render("page_expired.html.j2", **_case_values(case, help_at_hand))
 
 
-def not_found_page() -> str:
-    return _render("page_not_found.html.j2", **_case_values(None))
+def not_found_page(help_at_hand: HelpAtHand | None = None) -> str:
+    return _render("page_not_found.html.j2", **_case_values(None, help_at_hand))
 
 
-def error_page() -> str:
+def error_page(help_at_hand: HelpAtHand | None = None) -> str:
     """'Sorry, there is a problem with the service'. Never shows exception details."""
-    return _render("page_error.html.j2", **_case_values(None))
+    return _render("page_error.html.j2", **_case_values(None, help_at_hand))

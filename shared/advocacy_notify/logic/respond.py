@@ -59,17 +59,17 @@ def _form_case(case: dict[str, Any], settings: Settings) -> FormCase:
 def _closed_page(record: dict[str, Any], case: dict[str, Any] | None, now: datetime, settings: Settings) -> Page | None:
     fc = _form_case(case, settings) if case else None
     if record.get("used_at"):
-        return Page(410, already_answered_page(fc), "already_answered")
+        return Page(410, already_answered_page(fc, settings.help_at_hand), "already_answered")
     expires = datetime.fromisoformat(record["expires"].replace("Z", "+00:00"))
     if case is None or now >= expires or case["status"] not in {s.value for s in OPEN_STATUSES}:
-        return Page(410, expired_page(fc), "expired")
+        return Page(410, expired_page(fc, settings.help_at_hand), "expired")
     return None
 
 
 def show_form(link: str, settings: Settings, action_url: str) -> Page:
     record, case = _lookup(link, settings)
     if record is None:
-        return Page(404, not_found_page(), "not_found")
+        return Page(404, not_found_page(settings.help_at_hand), "not_found")
     closed = _closed_page(record, case, settings.clock.now(), settings)
     if closed is not None:
         return closed
@@ -80,7 +80,7 @@ def show_form(link: str, settings: Settings, action_url: str) -> Page:
 def submit(link: str, fields: dict[str, str], settings: Settings, action_url: str) -> Page:
     record, case = _lookup(link, settings)
     if record is None:
-        return Page(404, not_found_page(), "not_found")
+        return Page(404, not_found_page(settings.help_at_hand), "not_found")
     now = settings.clock.now()
     closed = _closed_page(record, case, now, settings)
     if closed is not None:
@@ -96,7 +96,7 @@ def submit(link: str, fields: dict[str, str], settings: Settings, action_url: st
     if not _record(record, case, form, now, settings):
         latest = repo.get_link(settings.links_table, record["link_hash"]) or record
         return _closed_page(latest, repo.get_case(settings.cases_table, case["case_id"]), now, settings) or Page(
-            410, already_answered_page(_form_case(case, settings)), "already_answered"
+            410, already_answered_page(_form_case(case, settings), settings.help_at_hand), "already_answered"
         )
     _resume(case, form, now, settings)
     return Page(200, confirmation_page(_form_case(case, settings), form), "answered")
