@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from advocacy_notify.domain.pages import error_page, not_found_page
 from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
-from advocacy_notify.observability import logger, metrics, tracer
+from advocacy_notify.observability import logger, metrics, put_metric, tracer
 from advocacy_notify.settings import Settings
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -47,6 +47,8 @@ def answer(link: str) -> Response[str]:
     if page.outcome == "answered":
         metrics.add_dimension(name="answer", value=fields.get("answer", ""))
         metrics.add_metric("Answers", MetricUnit.Count, 1)
+        if page.working_days is not None:  # its own EMF line: dimension `service` only, not `answer`
+            put_metric("DaysToAnswer", page.working_days)
     return _html(page)
 
 

@@ -118,8 +118,20 @@ def _run(files: list[Path], args: argparse.Namespace, responses_path: Path | Non
     return result
 
 
+def _write_outputs(result: dict[str, Any], args: argparse.Namespace) -> None:
+    """--report: the monthly report's figures for this run; the run's JSON for `advocacy dashboard`."""
+    from . import report
+
+    if getattr(args, "report", None):
+        report.write_csv(report.report_for_run(result), Path(args.report), report.COLUMNS)
+    last = Path(".advocacy") / "last_run.json"
+    last.parent.mkdir(parents=True, exist_ok=True)
+    last.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     result = _run([Path(f) for f in args.files], args, Path(args.responses) if args.responses else None)
+    _write_outputs(result, args)
     if args.json:
         _json(result)
     else:
@@ -134,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     args.key = None
     result = _run([demo.DEMO_FILE], args, demo.DEMO_RESPONSES)
+    _write_outputs(result, args)
     if args.json:
         _json(result)
     else:
@@ -179,6 +192,7 @@ def _run_options(p: argparse.ArgumentParser, default_outbox: str | None, day_sec
     p.add_argument("--outbox", default=default_outbox, help="write every email as .eml plus index.html here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--log", help="where the functions' logs go (default .advocacy/lambda.log)")
+    p.add_argument("--report", help="also write the monthly report's figures for this run to this CSV file")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -220,6 +234,12 @@ def parser() -> argparse.ArgumentParser:
         "--state-dir", default=".advocacy/serve", help="log, outbox and serve.json (default .advocacy/serve)"
     )
     p.set_defaults(func=cmd_serve)
+
+    from . import dashboard, report, staff
+
+    dashboard.register(sub)
+    report.register(sub)
+    staff.register(sub)
     return ap
 
 

@@ -72,7 +72,7 @@ class LogSink:
             self.close_file()
             path.parent.mkdir(parents=True, exist_ok=True)
             self.path = path
-            self._file = path.open("a", encoding="utf-8")
+            self._file = path.open("w", encoding="utf-8")  # one run, one log
             self.metrics = []
 
     def close_file(self) -> None:
@@ -189,6 +189,18 @@ class PriorityRLock:
             self.release()
 
 
+def _name_the_service(service: str) -> None:
+    """On AWS each function has its own process, so Powertools reads its service name once. Here the
+    functions share one process: name the service for each invocation, as its own process would."""
+    from advocacy_notify.observability import logger, metrics
+
+    metrics.service = service
+    defaults = getattr(logger, "_default_log_keys", None)  # what clear_state restores each invocation
+    if isinstance(defaults, dict):
+        defaults["service"] = service
+    logger.append_keys(service=service)
+
+
 INVOKE_LOCK = PriorityRLock()
 URGENT_FUNCTIONS = {"respond"}
 
@@ -228,6 +240,7 @@ def in_process_lambdas(
                 if faults and folder in faults:
                     faults[folder](payload)
                 handler = load_handler(folder)
+                _name_the_service((fn.environment_vars or {}).get("POWERTOOLS_SERVICE_NAME", folder))
                 started = time.perf_counter()
                 inv.result = handler(payload, ctx)
                 inv.seconds = time.perf_counter() - started

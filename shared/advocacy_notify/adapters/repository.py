@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,10 +14,18 @@ from . import dynamodb as ddb
 from .dynamodb import CASE, ConditionFailed
 
 OPEN = sorted(s.value for s in OPEN_STATUSES)
+DEFAULT_RETENTION_DAYS = 730
 
 
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def expires_at(at: datetime) -> int:
+    """The DynamoDB TTL (`expires_at`, epoch seconds) of a record written at `at`: RETENTION_DAYS
+    (the template's RetentionDays parameter, in every function's environment) later."""
+    days = int(os.environ.get("RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    return int(at.timestamp()) + days * 86400
 
 
 # ------------------------------------------------------------------ cases
@@ -59,7 +68,8 @@ def update_case(
 
 
 def add_event(table: str, case_id: str, at: datetime, event: str, **detail: Any) -> None:
-    ddb.put(table, {"case_id": case_id, "sk": ddb.event_sk(iso(at)), "at": iso(at), "event": event, **detail})
+    doc = {"case_id": case_id, "sk": ddb.event_sk(iso(at)), "at": iso(at), "event": event, "expires_at": expires_at(at)}
+    ddb.put(table, {**doc, **detail})
 
 
 def case_items(table: str, case_id: str) -> list[dict[str, Any]]:
@@ -146,6 +156,7 @@ def put_contacts(table: str, contacts: Contacts, *, by: str, at: datetime) -> bo
             "changed": changed,
             "before": before.model_dump() if before else None,
             "after": contacts.model_dump(),
+            "expires_at": expires_at(at),  # audit entries expire; the current contacts never do
         },
     )
     return True
@@ -158,7 +169,15 @@ def add_work_item(table: str, kind: str, key: str, at: datetime, **detail: Any) 
     try:
         ddb.put(
             table,
-            {"item_id": item_id, "kind": kind, "key": key, "created_at": iso(at), "state": "open", **detail},
+            {
+                "item_id": item_id,
+                "kind": kind,
+                "key": key,
+                "created_at": iso(at),
+                "state": "open",
+                "expires_at": expires_at(at),
+                **detail,
+            },
             condition="attribute_not_exists(item_id)",
         )
     except ConditionFailed:

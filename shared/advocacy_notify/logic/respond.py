@@ -31,6 +31,7 @@ class Page:
     status: int
     html: str
     outcome: str  # form | invalid | answered | already_answered | expired | not_found
+    working_days: int | None = None  # when answered: working days from the first email to the answer
 
 
 def _lookup(link: str, settings: Settings) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -93,17 +94,21 @@ def submit(link: str, fields: dict[str, str], settings: Settings, action_url: st
             form_page(_form_case(case, settings), action_url=action_url, values=fields, errors=errors),
             "invalid",
         )
-    if not _record(record, case, form, now, settings):
+    days = _record(record, case, form, now, settings)
+    if days is None:
         latest = repo.get_link(settings.links_table, record["link_hash"]) or record
         return _closed_page(latest, repo.get_case(settings.cases_table, case["case_id"]), now, settings) or Page(
             410, already_answered_page(_form_case(case, settings), settings.help_at_hand), "already_answered"
         )
     _resume(case, form, now, settings)
-    return Page(200, confirmation_page(_form_case(case, settings), form), "answered")
+    return Page(200, confirmation_page(_form_case(case, settings), form), "answered", working_days=days)
 
 
-def _record(record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings) -> bool:
-    """Mark the link used, store the answer and update the case, all or nothing."""
+def _record(
+    record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings
+) -> int | None:
+    """Mark the link used, store the answer and update the case, all or nothing.
+    Returns the working days to answer, or None when the link or case was closed meanwhile."""
     at = repo.iso(now)
     first = date.fromisoformat(case["first_sent"]) if case.get("first_sent") else now.date()
     days = working_days_between(first, now.date())
@@ -121,6 +126,7 @@ def _record(record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now:
         "reminders_before_answer": int(case.get("reminders_sent", 0)),
         "escalated_before_answer": bool(case.get("escalated_at")),
         "working_days_to_answer": days,
+        "expires_at": repo.expires_at(now),
     }
     open_values = {f":o{i}": s for i, s in enumerate(repo.OPEN)}
     try:
@@ -164,9 +170,9 @@ def _record(record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now:
             ]
         )
     except ddb.ConditionFailed:
-        return False
+        return None
     repo.add_event(settings.cases_table, case["case_id"], now, "answered", answer=form.answer.value, working_days=days)
-    return True
+    return days
 
 
 def _resume(case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings) -> None:

@@ -149,7 +149,13 @@ def _send_once(
         table,
         req.case_id,
         req.stage,
-        {"kind": stage.kind.value, "stage": req.stage, "to": to, "intended_at": repo.iso(now)},
+        {
+            "kind": stage.kind.value,
+            "stage": req.stage,
+            "to": to,
+            "intended_at": repo.iso(now),
+            "expires_at": repo.expires_at(now),
+        },
     )
     if existing is not None:
         if existing.get("state") == "rejected":  # a retry of a stage SES refused: still undeliverable
