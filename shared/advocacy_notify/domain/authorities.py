@@ -611,6 +611,8 @@ class AuthorityDirectory:
     def resolve(self, text: str) -> AuthorityMatch:
         cached = self._raw_cache.get(text)
         if cached is not None:
+            if not cached.candidates:  # the common case (resolved): frozen, nothing mutable to share
+                return cached
             return cached.model_copy(update={"candidates": list(cached.candidates)})
         outcome = self._resolve_code(text.strip().upper())
         if outcome is None:

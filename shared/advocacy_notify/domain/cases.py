@@ -16,7 +16,7 @@ _EXECUTION_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
 
 def case_id_for(urn: str, gss_code: str, rating_date: date) -> str:
     """Deterministic: the same home, authority and rating always give the same id."""
-    return f"{urn.upper()}-{gss_code.upper()}-{rating_date:%Y%m%d}"
+    return f"{urn.upper()}-{gss_code.upper()}-{rating_date.isoformat().replace('-', '')}"
 
 
 def execution_name(case_id: str) -> str:
