@@ -1,0 +1,1 @@
+"""The benchmark (``make bench``): bench/gen.py makes the synthetic files, bench/run.py measures."""
