@@ -288,28 +288,9 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from .staff import StaffError, aws_error
-
-        try:
-            return func(args)
-        except (ReportError, StaffError) as exc:
-            sys.stderr.write(f"advocacy: {exc}\n")
-            return 2
-        except Exception as exc:
-            line = aws_error(exc)
-            if line is None:
-                raise
-            sys.stderr.write(f"advocacy: {line}\n")
-            return 2
-
-    return run
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `advocacy report` to the command line."""
-    from .staff import add_target_options
+    from .staff import add_target_options, guarded
 
     p = sub.add_parser(
         "report",
@@ -321,4 +302,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", help="write the report as CSV here")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     add_target_options(p)
-    p.set_defaults(func=_guarded(cmd_report))
+    p.set_defaults(func=guarded(cmd_report, ReportError))

@@ -774,11 +774,14 @@ def aws_error(exc: BaseException) -> str | None:
     return None
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def guarded(func: Callable[[argparse.Namespace], int], *errors: type[Exception]) -> Callable[[argparse.Namespace], int]:
+    """A command that answers bad input or an AWS failure with one line on stderr and exit 2."""
+    expected: tuple[type[Exception], ...] = (StaffError, *errors)
+
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except StaffError as exc:
+        except expected as exc:
             sys.stderr.write(f"advocacy: {exc}\n")
             return 2
         except Exception as exc:
@@ -815,7 +818,7 @@ def _leaf(
     add_target_options(p)
     if json_option:
         p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=_guarded(func))
+    p.set_defaults(func=guarded(func))
     return p
 
 
