@@ -23,6 +23,8 @@ def test_two_thousand_guessed_links_find_nothing(offline_env: Any, tmp_path: Pat
         env.start_clock()
         env.upload(src)
         wait_until(lambda: len(env.sent_emails()) == 2)
+        # the emails are out; wait for the function to finish recording them before the snapshot
+        wait_until(lambda: sum(1 for c in env.calls if c.function == "send_email" and c.result) == 2)
         before = sorted(map(str, ddb.scan(env.stack.outputs["CasesTableName"])))
         from advocacy_offline.lambdas import FakeLambdaContext, load_handler
 
