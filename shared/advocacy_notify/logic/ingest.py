@@ -69,7 +69,9 @@ class _Queue:
             ddb.put(
                 self.settings.cases_table,
                 doc,
-                condition="attribute_not_exists(case_id) OR attribute_not_exists(queued_at)",
+                # new, or claimed by a run that crashed before SQS had it (and no workflow has started since)
+                condition="attribute_not_exists(case_id) OR "
+                "(attribute_not_exists(queued_at) AND attribute_not_exists(workflow_started_at))",
             )
         except ddb.ConditionFailed:
             self.already_known += 1
