@@ -647,15 +647,20 @@ def _emit(args: argparse.Namespace, doc: Any, text: Callable[[], None]) -> None:
         text()
 
 
-def cmd_cases_list(args: argparse.Namespace) -> int:
-    rows = list_cases(load_target(args), status=args.status, overdue=args.overdue)
-    columns = ["case_id", "status", "la_name", "urn", "opened_at", "reply_by", "overdue", "reminders_sent"]
+def _emit_table(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str], noun: str) -> None:
+    """JSON with --json, else a table and a count."""
 
     def text() -> None:
         _table(rows, columns, _say)
-        _say(f"{len(rows)} cases")
+        _say(f"{len(rows)} {noun}")
 
     _emit(args, rows, text)
+
+
+def cmd_cases_list(args: argparse.Namespace) -> int:
+    rows = list_cases(load_target(args), status=args.status, overdue=args.overdue)
+    columns = ["case_id", "status", "la_name", "urn", "opened_at", "reply_by", "overdue", "reminders_sent"]
+    _emit_table(args, rows, columns, "cases")
     return 0
 
 
@@ -752,12 +757,7 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
 def cmd_work_list(args: argparse.Namespace) -> int:
     rows = list_work(load_target(args), all_states=args.all)
     cols = ["item_id", "kind", "state", "created_at", "case_id", "gss_code", "urn", "input"]
-
-    def text() -> None:
-        _table(rows, cols, _say)
-        _say(f"{len(rows)} work items")
-
-    _emit(args, rows, text)
+    _emit_table(args, rows, cols, "work items")
     return 0
 
 
