@@ -30,7 +30,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import os
 import random
 import zipfile
 from collections import Counter
@@ -103,15 +102,10 @@ _HOME_KINDS = ("House", "View", "Lodge", "Court", "Cottage", "Grange", "Farm", "
 
 
 def data_dir() -> Path:
-    """The real public data beside the repo (../shared/data), as the tests find it."""
-    for candidate in (
-        os.environ.get("ADVOCACY_SHARED_DATA"),
-        PROJECT.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if candidate and (Path(candidate) / "cla_number_and_rate_per_10k_children.csv").is_file():
-            return Path(candidate)
-    raise RuntimeError("the real data folder ../shared/data is missing (set ADVOCACY_SHARED_DATA)")
+    """The real public data beside the repo (../shared/data), found as the tests find it."""
+    from advocacy_offline.shared_data import shared_data_dir
+
+    return shared_data_dir()
 
 
 @dataclass(frozen=True)

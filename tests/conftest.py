@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from advocacy_offline.shared_data import shared_data_dir
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def _real_data() -> Path:
-    """The real public data beside the repo (../shared/data), as CI has it."""
-    for candidate in (
-        os.environ.get("ADVOCACY_SHARED_DATA"),
-        PROJECT.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if candidate and (Path(candidate) / "ofsted").is_dir():
-            return Path(candidate)
-    raise RuntimeError("the real data folder ../shared/data is missing (set ADVOCACY_SHARED_DATA)")
-
-
-REAL_DATA = _real_data()
+REAL_DATA = shared_data_dir()
 
 HEADER = [
     "URN",

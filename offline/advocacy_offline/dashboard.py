@@ -373,14 +373,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(args: argparse.Namespace) -> int:
-    try:
-        return cmd_dashboard(args)
-    except DashboardError as exc:
-        sys.stderr.write(f"advocacy: {exc}\n")
-        return 2
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `advocacy dashboard` to the command line."""
     p = sub.add_parser("dashboard", help="the operations dashboard's figures for a local run (text and HTML)")
@@ -389,4 +381,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--whole-log", action="store_true", help="every run in the log, not only the last")
     p.add_argument("--html", help="also write the dashboard as an HTML page here")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.set_defaults(func=_guarded)
+    from .staff import guarded
+
+    p.set_defaults(func=guarded(cmd_dashboard, DashboardError))

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from .httpapi import form_body, http_event
 from .lambdas import INVOKE_LOCK
 
 LINK = re.compile(r"/respond/([A-Za-z0-9_-]{32})")
-OPEN = {"queued", "awaiting_response", "escalated"}
 
 
 class ScriptedResponse(BaseModel):
@@ -79,11 +78,6 @@ class RunOptions:
     log_path: Path | None = None
 
 
-@dataclass
-class _Answered:
-    done: set[str] = field(default_factory=set)
-
-
 def _header(head: str, name: str) -> str | None:
     for line in head.split("\r\n"):
         if line.lower().startswith(name.lower() + ":"):
@@ -96,7 +90,7 @@ class Runner:
         self.env = env
         self.responses = responses
         self.options = options
-        self.answered = _Answered()
+        self.answered: set[str] = set()  # cases whose scripted answer (or bounce) is scheduled
         self.uploads: list[str] = []
         self.timers: list[threading.Timer] = []
         self.seen_emails = 0
@@ -174,13 +168,13 @@ class Runner:
             raw = getattr(msg, "raw_data", "") or ""
             head = raw.split("\r\n\r\n", 1)[0]
             case_id = _header(head, "X-Advocacy-Case-Id")
-            if not case_id or _header(head, "X-Advocacy-Email-Kind") != "initial" or case_id in self.answered.done:
+            if not case_id or _header(head, "X-Advocacy-Email-Kind") != "initial" or case_id in self.answered:
                 continue
             with INVOKE_LOCK.urgent():
                 case = repo.get_case(self.env.stack.outputs["CasesTableName"], case_id)
             if not case or case["gss_code"] not in self.responses or not case.get("first_sent"):
                 continue
-            self.answered.done.add(case_id)
+            self.answered.add(case_id)
             response = self.responses[case["gss_code"]]
             if response.bounce:
                 timer = threading.Timer(0.0, self._bounce_now, args=(case,))
