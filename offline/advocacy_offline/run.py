@@ -284,6 +284,8 @@ class Runner:
             "emails_sent_by_ses": len(self.env.sent_emails()),
             "staff_work_items": dict(sorted(kinds.items())),
             "dead_letter_messages": self.env.queue_depths()[1],
+            # the SQS poller keeps going after an error, as Lambda's would; say how many it met
+            "poller_errors": len(self.env.poller_errors),
         }
         staff = {
             "unresolved_authorities": [w for r in reports for w in r.get("unresolved_authorities", [])],
