@@ -1,27 +1,50 @@
-"""Time: the working-day calendar (England and Wales bank holidays) and a scalable clock.
+"""Time: the working-day calendar (England and Wales bank holidays), counted in UK dates (Europe/London).
 
-A case's timers are whole working days. A local run shrinks a day to a fraction of a second
-with the same state machine definition: every component reads "now" through `Clock`, which
-maps real time onto simulated time as `sim = sim_epoch + (real - real_epoch) * 86400 / day_seconds`.
-In production `day_seconds` is 86400 and both epochs are 0, so simulated time is real time.
+Use cases read "now" through a `Clock` (a port): the deployed system uses the system clock; the offline
+twin hands in its own virtual clock. Nothing here scales or shifts time.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import holidays
 
-DAY = 86400.0
+UK = ZoneInfo("Europe/London")
+CHASE_HOUR = 9  # reminders and escalations go out at 09:00 UK time on a working day
+
+
+class Clock(Protocol):
+    """Where "now" comes from: an aware UTC datetime."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
     # England and Wales share their bank holidays; subdiv ENG is the published list.
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def uk_date(moment: datetime) -> date:
+    """The date in the UK at `moment` (an email sent at 00:30 BST is dated that day, not the day before)."""
+    return moment.astimezone(UK).date()
+
+
+def uk_time(d: date, hour: int = 0, minute: int = 0) -> datetime:
+    """`hour`:`minute` UK time on `d`, as an aware UTC datetime (GMT or BST as the date has it)."""
+    return datetime.combine(d, time(hour, minute), tzinfo=UK).astimezone(UTC)
 
 
 def is_working_day(d: date) -> bool:
@@ -41,6 +64,10 @@ def add_working_days(start: date, days: int) -> date:
     return d
 
 
+def next_working_day(after: date) -> date:
+    return add_working_days(after, 1)
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start)."""
     count = 0
@@ -52,51 +79,20 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
-@dataclass(frozen=True, slots=True)
-class Clock:
-    day_seconds: float = DAY
-    real_epoch: float = 0.0
-    sim_epoch: float = 0.0
-
-    @classmethod
-    def from_settings(cls, day_seconds: float, epoch: str = "") -> Clock:
-        """`epoch` is "" (real time) or "<real unix seconds>@<simulated unix seconds>"."""
-        if day_seconds <= 0:
-            raise ValueError("day_seconds must be positive")
-        if not epoch:
-            return cls(day_seconds=day_seconds)
-        real, _, sim = epoch.partition("@")
-        return cls(day_seconds=day_seconds, real_epoch=float(real), sim_epoch=float(sim or real))
-
-    @property
-    def scale(self) -> float:
-        """Simulated seconds per real second."""
-        return DAY / self.day_seconds
-
-    def sim_ts(self, real_ts: float | None = None) -> float:
-        real = time.time() if real_ts is None else real_ts
-        return self.sim_epoch + (real - self.real_epoch) * self.scale
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.sim_ts(), tz=UTC)
-
-    def real_ts_for(self, sim: datetime) -> float:
-        return self.real_epoch + (sim.timestamp() - self.sim_epoch) / self.scale
-
-    def real_seconds_until(self, sim: datetime) -> float:
-        return (sim.timestamp() - self.sim_ts()) / self.scale
-
-    def timeout_seconds(self, sim: datetime) -> int | float:
-        """A Step Functions timeout that expires at simulated time `sim`.
-
-        AWS only accepts whole seconds, so at real scale (day_seconds >= 1) it is rounded up to
-        an int of at least 1. Offline runs with sub-second days keep a fraction (moto accepts it).
-        """
-        seconds = max(self.real_seconds_until(sim), 0.0)
-        if self.day_seconds >= 1:
-            return max(1, int(-(-seconds // 1)))
-        return max(round(seconds, 3), 0.001)
+def chase_time(after: date) -> datetime:
+    """When silence after a reply-by date moves a case on: 09:00 UK time on the next working day."""
+    return uk_time(next_working_day(after), CHASE_HOUR)
 
 
-def start_of_day(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+def timeout_seconds(now: datetime, until: datetime) -> int:
+    """A Step Functions task timeout that ends at `until`: AWS takes a positive whole number of seconds."""
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def iso(moment: datetime) -> str:
+    """How the system writes a moment: UTC, milliseconds, `Z` (sorts as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

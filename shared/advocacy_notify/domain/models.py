@@ -77,23 +77,6 @@ class CaseMessage(Frozen):
     source_key: str
 
 
-class CaseStatus(StrEnum):
-    QUEUED = "queued"
-    AWAITING_RESPONSE = "awaiting_response"
-    ESCALATED = "escalated"
-    UNRESOLVED = "unresolved"
-    CONFIRMED = "confirmed"
-    REFERRALS_IN_PROGRESS = "referrals_in_progress"
-    NO_CHILDREN_PLACED = "no_children_placed"
-    NEED_HELP = "need_help"
-    DELIVERY_FAILED = "delivery_failed"
-    FAILED = "failed"
-    CLOSED_BY_STAFF = "closed_by_staff"
-
-
-OPEN_STATUSES = frozenset({CaseStatus.QUEUED, CaseStatus.AWAITING_RESPONSE, CaseStatus.ESCALATED})
-
-
 class AnswerKind(StrEnum):
     CONFIRMED = "confirmed"
     REFERRALS_IN_PROGRESS = "referrals_in_progress"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .authorities import AuthorityDirectory
-from .cases import case_id_for
+from .case import case_id_for
 from .models import AuthorityMatch, CaseMessage, CaseRef, Home, Rejected, Skipped
 from .ofsted import OfstedFile, ParsedRow, RowRejected, RowSkipped
 

@@ -1,40 +1,23 @@
-"""Case rules: ids, execution names, the chase schedule and status transitions."""
+"""The chase schedule: which email each stage of a case sends, its reply-by date, and when silence moves on.
+
+Dates are UK dates. A first email goes at once, whatever the day; the working days it gives count from
+the next working day. Reminders and the escalation go at 09:00 UK time on a working day.
+"""
 
 from __future__ import annotations
 
 import itertools
-import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from .clock import add_working_days, start_of_day
-from .models import AnswerKind, CaseStatus, EmailKind
-
-_EXECUTION_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def case_id_for(urn: str, gss_code: str, rating_date: date) -> str:
-    """Deterministic: the same home, authority and rating always give the same id."""
-    return f"{urn.upper()}-{gss_code.upper()}-{rating_date.isoformat().replace('-', '')}"
-
-
-def execution_name(case_id: str) -> str:
-    """A Step Functions execution name: at most 80 characters from [A-Za-z0-9_-].
-
-    Naming the execution after the case makes a repeated start open nothing new.
-    """
-    name = _EXECUTION_NAME_BAD.sub("_", case_id)
-    if len(name) > 80:
-        import hashlib
-
-        digest = hashlib.sha256(case_id.encode()).hexdigest()[:16]
-        name = f"{name[:63]}-{digest}"
-    return name
+from .case import CaseStatus
+from .clock import add_working_days, chase_time, next_working_day
+from .models import EmailKind
 
 
 class Timers(BaseModel):
-    """Chase timers in working days. Reminders count from the first email; the final
+    """Chase timers in working days. Reminders and the escalation count from the first email; the final
     deadline counts from the escalation."""
 
     model_config = ConfigDict(frozen=True)
@@ -55,6 +38,11 @@ class Timers(BaseModel):
         if self.final_days < 1:
             raise ValueError("final_days must be at least 1")
 
+    @property
+    def stages(self) -> int:
+        """Emails in a full chase: the first, the reminders, the escalation."""
+        return len(self.reminder_days) + 2
+
 
 class StagePlan(BaseModel):
     """What one stage of the case workflow sends, and when its wait ends."""
@@ -65,24 +53,34 @@ class StagePlan(BaseModel):
     kind: EmailKind
     reminder_number: int = 0
     reply_by: date  # the date the authority is asked to answer by
-    fires_at: datetime  # simulated time at which silence moves the case on
+    fires_at: datetime  # when silence moves the case on (09:00 UK time, the working day after reply_by)
     final: bool  # True for the escalation stage: its timeout closes the case as unresolved
     final_deadline: date
     next_stage: int
 
+    @property
+    def status_after(self) -> CaseStatus:
+        return CaseStatus.ESCALATED if self.kind is EmailKind.ESCALATION else CaseStatus.AWAITING_RESPONSE
+
 
 def escalation_date(first_sent: date, timers: Timers) -> date:
-    return add_working_days(first_sent, timers.escalation_days) + timedelta(days=1)
+    """The working day the escalation goes (the morning after the last reply-by date)."""
+    return next_working_day(add_working_days(first_sent, timers.escalation_days))
 
 
 def final_deadline(first_sent: date, timers: Timers) -> date:
     return add_working_days(escalation_date(first_sent, timers), timers.final_days)
 
 
+def link_expiry(first_sent: date, timers: Timers) -> datetime:
+    """An answer link works until the case would close as unresolved."""
+    return chase_time(final_deadline(first_sent, timers))
+
+
 def plan_stage(stage: int, first_sent: date, timers: Timers) -> StagePlan:
     """Stage 0 is the first email, 1..N the reminders, N+1 the escalation.
 
-    Each stage waits until the start of the day after its reply-by date; a silent case then
+    Each stage waits until 09:00 UK time on the working day after its reply-by date; a silent case then
     moves to the next stage. The escalation stage waits until the final deadline.
     """
     n = len(timers.reminder_days)
@@ -90,15 +88,14 @@ def plan_stage(stage: int, first_sent: date, timers: Timers) -> StagePlan:
         raise ValueError(f"no stage {stage}")
     final = final_deadline(first_sent, timers)
     if stage <= n:
-        kind = EmailKind.INITIAL if stage == 0 else EmailKind.REMINDER
         next_days = timers.reminder_days[stage] if stage < n else timers.escalation_days
         reply_by = add_working_days(first_sent, next_days)
         return StagePlan(
             stage=stage,
-            kind=kind,
+            kind=EmailKind.INITIAL if stage == 0 else EmailKind.REMINDER,
             reminder_number=stage,
             reply_by=reply_by,
-            fires_at=start_of_day(reply_by + timedelta(days=1)),
+            fires_at=chase_time(reply_by),
             final=False,
             final_deadline=final,
             next_stage=stage + 1,
@@ -108,22 +105,8 @@ def plan_stage(stage: int, first_sent: date, timers: Timers) -> StagePlan:
         kind=EmailKind.ESCALATION,
         reminder_number=n,
         reply_by=final,
-        fires_at=start_of_day(final + timedelta(days=1)),
+        fires_at=chase_time(final),
         final=True,
         final_deadline=final,
         next_stage=stage + 1,
     )
-
-
-def status_after_email(kind: EmailKind) -> CaseStatus:
-    return CaseStatus.ESCALATED if kind is EmailKind.ESCALATION else CaseStatus.AWAITING_RESPONSE
-
-
-def status_for_answer(answer: AnswerKind) -> CaseStatus:
-    return CaseStatus(answer.value)
-
-
-class HistoryEntry(BaseModel):
-    at: datetime
-    event: str
-    detail: dict[str, str | int | float | None] = Field(default_factory=dict)
