@@ -1,55 +1,175 @@
-"""Typed environment settings. Every function reads the same variable names, set by template.yaml."""
+"""Typed settings: each function declares what it needs, and a missing variable fails at cold start.
+
+Every setting comes from the function's environment (set by template.yaml). A function's settings class
+combines the parts below; pydantic-settings reads them once per cold start (`wiring`), and a missing or
+empty variable raises a `ValidationError` naming it before the first event is handled.
+"""
 
 from __future__ import annotations
 
-import os
+import functools
+from collections.abc import Mapping
+from typing import Annotated, Any, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .domain.cases import Timers
-from .domain.clock import Clock
 from .domain.emails import HelpAtHand
+from .domain.schedule import Timers
+
+Name = Annotated[str, Field(min_length=1)]
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class FunctionSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
-    cases_table: str = ""
-    links_table: str = ""
-    answers_table: str = ""
-    directory_table: str = ""
-    work_table: str = ""
-    idempotency_table: str = ""
-    case_queue_url: str = ""
-    state_machine_arn: str = ""
-    alert_topic_arn: str = ""
-    link_secret_id: str = ""
-    sender_email: str = "advocacy@notify.example"
-    ses_configuration_set: str = ""
-    public_base_url: str = "https://respond.example"
-    help_at_hand_email: str = "help.at.hand@childrenscommissioner.gov.uk"
-    help_at_hand_phone: str = "0800 528 0731"
-    day_seconds: float = Field(default=86400.0, gt=0)
-    clock_epoch: str = ""
-    reminder_working_days: str = "5,10"
-    escalation_working_days: int = 15
-    final_working_days: int = 20
-    retention_days: int = 730
+    retention_days: int = Field(ge=30)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        fields = cls.model_fields
-        values = {name: os.environ[name.upper()] for name in fields if os.environ.get(name.upper())}
-        return cls.model_validate(values)
+    def from_mapping(cls, variables: Mapping[str, str]) -> Self:
+        """The settings from these variables only (a function's configured environment, read by the offline
+        twin or a staff command), validated exactly as at a cold start, never topped up from os.environ."""
+        only = _mapping_only(cls)
+        return cast(Self, only.model_validate({k.lower(): v for k, v in variables.items()}))
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        """The settings from this process's environment (a Lambda cold start). A missing or invalid variable
+        raises `SettingsError`, naming each variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise SettingsError(cls.__name__, exc) from None
+
+
+class SettingsError(RuntimeError):
+    def __init__(self, name: str, exc: ValidationError) -> None:
+        problems = [f"{'.'.join(str(p) for p in e['loc']).upper()} ({e['msg'].lower()})" for e in exc.errors()]
+        super().__init__(f"{name}: environment variables missing or invalid: {', '.join(problems)}")
+
+
+@functools.cache
+def _mapping_only(cls: type[FunctionSettings]) -> type[FunctionSettings]:
+    """`cls`, reading nothing but what it is given (no environment, no .env file, no secrets directory)."""
+    only: type[FunctionSettings] = type(cls.__name__, (cls,), {"settings_customise_sources": _init_only})
+    return only
+
+
+@classmethod  # type: ignore[misc]
+def _init_only(
+    cls: type[BaseSettings], settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    return (init_settings,)
+
+
+class CasesTable(FunctionSettings):
+    cases_table: Name
+
+
+class WorkTable(FunctionSettings):
+    work_table: Name
+
+
+class Alerts(FunctionSettings):
+    alert_topic_arn: Name
+
+
+class LinksTable(FunctionSettings):
+    links_table: Name
+
+
+class AnswersTable(FunctionSettings):
+    answers_table: Name
+
+
+class DirectoryTable(FunctionSettings):
+    directory_table: Name
+
+
+class CaseQueue(FunctionSettings):
+    case_queue_url: Name
+
+
+class DeadLetters(FunctionSettings):
+    case_dead_letter_queue_url: Name
+
+
+class Workflow(FunctionSettings):
+    state_machine_arn: Name
+
+
+class Idempotency(FunctionSettings):
+    idempotency_table: Name
+
+
+class Files(FunctionSettings):
+    drop_bucket: Name
+
+
+class HelpAtHandContact(FunctionSettings):
+    help_at_hand_email: Name
+    help_at_hand_phone: Name
 
     @property
-    def clock(self) -> Clock:
-        return Clock.from_settings(self.day_seconds, self.clock_epoch)
+    def help_at_hand(self) -> HelpAtHand:
+        return HelpAtHand(phone=self.help_at_hand_phone, email=self.help_at_hand_email)
+
+
+class Chase(FunctionSettings):
+    reminder_working_days: Name
+    escalation_working_days: int = Field(ge=1)
+    final_working_days: int = Field(ge=1)
 
     @property
     def timers(self) -> Timers:
         return Timers.from_settings(self.reminder_working_days, self.escalation_working_days, self.final_working_days)
 
-    @property
-    def help_at_hand(self) -> HelpAtHand:
-        return HelpAtHand(phone=self.help_at_hand_phone, email=self.help_at_hand_email)
+
+class LinkSecret(FunctionSettings):
+    link_secret_id: Name
+    link_secret_max_age: int = Field(default=300, ge=0)  # seconds Powertools Parameters caches the key
+
+
+class Mail(LinkSecret, HelpAtHandContact, Chase):
+    sender_email: Name
+    ses_configuration_set: Name
+    public_base_url: Name
+    max_send_rate: float = Field(gt=0)  # emails a second SES allows this account; sends are paced under it
+    send_rate_table: Name
+
+
+# ------------------------------------------------------------------ one class per function
+class IngestSettings(CasesTable, WorkTable, Alerts, CaseQueue):
+    pass
+
+
+class NotifySettings(CasesTable, WorkTable, Alerts, Workflow, Idempotency, DeadLetters):
+    pass
+
+
+class SendEmailSettings(CasesTable, LinksTable, DirectoryTable, WorkTable, Alerts, Mail):
+    pass
+
+
+class WorkflowTaskSettings(CasesTable, WorkTable, Alerts, Chase):
+    """The workflow's small tasks: wait for the answer, record a technical failure, close a case."""
+
+
+class RespondSettings(CasesTable, LinksTable, AnswersTable, WorkTable, Alerts, HelpAtHandContact):
+    pass
+
+
+class DeliveryEventsSettings(CasesTable, DirectoryTable, WorkTable, Alerts):
+    pass
+
+
+class GaugeSettings(CasesTable, WorkTable):
+    pass
+
+
+class ReconcileSettings(CasesTable, WorkTable, Alerts, CaseQueue, Workflow):
+    pass
+
+
+class StaffSettings(CasesTable, AnswersTable, WorkTable, DirectoryTable, CaseQueue, DeadLetters, Workflow):
+    """What the staff commands act on (a deployed stack's outputs, or the offline twin's)."""

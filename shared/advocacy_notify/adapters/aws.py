@@ -1,28 +1,52 @@
-"""boto3 clients, created once at first use (boto3 itself is imported lazily)."""
+"""boto3 clients, made once per service and handed to the adapters (boto3 itself is imported lazily)."""
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+import threading
 from typing import Any
 
-
-@lru_cache(maxsize=16)
-def _client(service: str, region: str | None, endpoint: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.client(service, region_name=region, config=config)
+# botocore's standard retry mode: throttling and transient errors are retried with jittered back-off.
+DEFAULT_RETRIES = {"max_attempts": 5, "mode": "standard"}
+# Sending an email must not be retried by botocore after a timeout or a 5xx: SES may have sent it, and the
+# email ledger must know. Throttling, which is certain not to have sent, is retried by the workflow.
+NO_RETRIES = {"max_attempts": 1, "mode": "standard"}
 
 
-def client(service: str) -> Any:
-    # keyed by region and endpoint so tests and `advocacy serve` can point clients elsewhere
-    return _client(
-        service,
-        os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-        os.environ.get("AWS_ENDPOINT_URL"),
-    )
+class Clients:
+    """Where the adapters' boto3 clients come from. On Lambda: the default session and region. The offline
+    twin and the staff commands hand in a session pointed at moto or at a stack (`endpoint_url`)."""
+
+    def __init__(self, session: Any = None, *, region: str | None = None, endpoint_url: str | None = None) -> None:
+        self._session = session
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session(region_name=self._region) if self._region else boto3.Session()
+        return self._session
+
+    @property
+    def region(self) -> str | None:
+        return self._region or self.session.region_name
+
+    def client(self, service: str, *, retries: dict[str, Any] | None = None) -> Any:
+        chosen = retries or DEFAULT_RETRIES
+        key = (service, repr(sorted(chosen.items())))
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                kwargs: dict[str, Any] = {"config": Config(retries=chosen), "region_name": self.region}
+                if self._endpoint_url:
+                    kwargs["endpoint_url"] = self._endpoint_url
+                self._clients[key] = self.session.client(service, **kwargs)
+            return self._clients[key]
 
 
 def error_code(exc: BaseException) -> str:
@@ -30,3 +54,11 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+def http_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status is not None else None
+    return None

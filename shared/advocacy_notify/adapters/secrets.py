@@ -1,28 +1,19 @@
-"""The link secret, read through Powertools Parameters with caching."""
+"""The answer-link key, read from Secrets Manager through Powertools Parameters (cached)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def link_secret(secret_id: str) -> bytes:
-    if not secret_id:
-        # never fall back to a built-in key: links would be guessable by anyone with the source
-        raise RuntimeError("LINK_SECRET_ID is not set")
-    from aws_lambda_powertools.utilities import parameters
+class SecretsLinkKey:
+    """`ports.LinkKey`: never a built-in key (links would be guessable by anyone with the source)."""
 
-    from .aws import client
+    def __init__(self, client: Any, secret_id: str, max_age: int = 300) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    provider = _provider(parameters, client("secretsmanager"))
-    value = provider.get(secret_id, max_age=300)
-    return str(value).encode()
+        self.provider = SecretsProvider(boto3_client=client)
+        self.secret_id = secret_id
+        self.max_age = max_age
 
-
-_providers: dict[int, Any] = {}
-
-
-def _provider(parameters: Any, sm_client: Any) -> Any:
-    key = id(sm_client)
-    if key not in _providers:
-        _providers[key] = parameters.SecretsProvider(boto3_client=sm_client)
-    return _providers[key]
+    def secret(self) -> bytes:
+        return str(self.provider.get(self.secret_id, max_age=self.max_age)).encode()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from .aws import client
 
+class SnsAlerts:
+    """`ports.Alerts` on an SNS topic."""
 
-def alert(topic_arn: str, subject: str, detail: dict[str, Any]) -> None:
-    if not topic_arn:
-        return
-    client("sns").publish(
-        TopicArn=topic_arn,
-        Subject=subject[:100],
-        Message=json.dumps(detail, default=str, indent=1),
-    )
+    def __init__(self, client: Any, topic_arn: str) -> None:
+        self.client = client
+        self.topic_arn = topic_arn
+
+    def alert(self, subject: str, detail: Mapping[str, Any]) -> None:
+        self.client.publish(
+            TopicArn=self.topic_arn, Subject=subject[:100], Message=json.dumps(dict(detail), default=str, indent=1)
+        )

@@ -1,58 +1,92 @@
-"""SQS: queue cases with SendMessageBatch, ten at a time, the authority as message group."""
+"""SQS: queue cases with SendMessageBatch, ten at a time, the authority as message group; and the DLQ."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-from .aws import client
+from ..domain.case import queue_dedup_id
+from ..domain.models import CaseMessage
+from ..ports import DeadLetter
 
 BATCH = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    id: str  # unique within the batch; also the deduplication id (the case id)
-    body: str
-    group: str
+class SqsCaseQueue:
+    """`ports.CaseQueue` on the FIFO case queue."""
+
+    def __init__(self, client: Any, queue_url: str, attempts: int = 4) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.attempts = attempts
+
+    def send(self, messages: Sequence[CaseMessage]) -> list[str]:
+        """Send the messages, ten at a time; retry the entries SQS reports as failed. Returns the case ids still
+        failing (the caller retries the whole event)."""
+        failing: list[str] = []
+        for start in range(0, len(messages), BATCH):
+            failing += self._send_batch(list(messages[start : start + BATCH]))
+        return failing
+
+    def _send_batch(self, batch: list[CaseMessage]) -> list[str]:
+        pending = {queue_dedup_id(m.case_id): m for m in batch}
+        for _attempt in range(self.attempts):
+            entries = [
+                {
+                    "Id": entry_id,
+                    "MessageBody": m.model_dump_json(),
+                    "MessageGroupId": m.gss_code,
+                    "MessageDeduplicationId": entry_id,
+                }
+                for entry_id, m in pending.items()
+            ]
+            response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            pending = {k: v for k, v in pending.items() if k in failed}
+            if not pending:
+                return []
+        return [m.case_id for m in pending.values()]
 
 
-def _chunks(items: Iterable[Outgoing]) -> Iterator[list[Outgoing]]:
-    batch: list[Outgoing] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class SqsDeadLetters:
+    """`ports.DeadLetters` on the case DLQ (and the case queue, where staff send cases back)."""
 
+    def __init__(self, client: Any, queue_url: str, case_queue_url: str | None = None) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.case_queue_url = case_queue_url
 
-def send_batch(queue_url: str, batch: list[Outgoing], attempts: int = 4) -> list[str]:
-    """Send up to ten messages; retry the entries SQS reports as failed. Returns ids still failing."""
-    pending = {m.id: m for m in batch}
-    sqs = client("sqs")
-    for attempt in range(attempts):
-        entries = [
-            {
-                "Id": _entry_id(m.id),
-                "MessageBody": m.body,
-                "MessageGroupId": m.group,
-                "MessageDeduplicationId": _entry_id(m.id),
-            }
-            for m in pending.values()
+    def receive(self, max_messages: int) -> list[DeadLetter]:
+        msgs = self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(10, max_messages)),
+            AttributeNames=["All"],
+            VisibilityTimeout=60,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        return [
+            DeadLetter(
+                body=str(m["Body"]),
+                group=str(m.get("Attributes", {}).get("MessageGroupId") or ""),
+                receipt=str(m["ReceiptHandle"]),
+            )
+            for m in msgs
         ]
-        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        by_entry = {_entry_id(k): k for k in pending}
-        failed = {by_entry[f["Id"]] for f in response.get("Failed", [])}
-        pending = {k: v for k, v in pending.items() if k in failed}
-        if not pending:
-            return []
-        time.sleep(0.05 * 2**attempt)
-    return list(pending)
 
+    def send_back(self, letter: DeadLetter, dedup_id: str) -> None:
+        """To the case queue, then off the DLQ (a crash between the two leaves a copy in each: notify is
+        idempotent on the case id)."""
+        if not self.case_queue_url:
+            raise RuntimeError("no case queue to send dead letters back to")
+        self.client.send_message(
+            QueueUrl=self.case_queue_url,
+            MessageBody=letter.body,
+            MessageGroupId=letter.group,
+            MessageDeduplicationId=dedup_id,
+        )
+        self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=letter.receipt)
 
-def _entry_id(case_id: str) -> str:
-    # SQS entry ids and deduplication ids allow [A-Za-z0-9_-]; case ids already fit.
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case_id)[:80]
+    def put(self, body: str, group: str, dedup_id: str) -> None:
+        self.client.send_message(
+            QueueUrl=self.queue_url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=dedup_id
+        )
