@@ -6,14 +6,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from advocacy_notify.domain.pages import error_page, not_found_page
-from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
+from advocacy_notify.logic.respond import MAX_BODY, Page
 from advocacy_notify.observability import logger, metrics, put_metric, tracer
-from advocacy_notify.settings import Settings
+from advocacy_notify.settings import RespondSettings
+from advocacy_notify.wiring import Dependencies
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+deps = Dependencies(RespondSettings)
 app = APIGatewayHttpResolver()
 HEADERS = {
     "Cache-Control": "no-store",
@@ -32,7 +34,7 @@ def _html(page: Page) -> Response[str]:
 
 @app.get("/respond/<link>")
 def form(link: str) -> Response[str]:
-    return _html(show_form(link, Settings.from_env(), action_url=app.current_event.raw_path))
+    return _html(deps.get().respond.show_form(link, action_url=app.current_event.raw_path))
 
 
 @app.post("/respond/<link>")
@@ -43,9 +45,9 @@ def answer(link: str) -> Response[str]:
         if len(body) <= MAX_BODY
         else {"_oversized": "1"}
     )
-    page = submit(link, fields, Settings.from_env(), action_url=app.current_event.raw_path)
+    page = deps.get().respond.submit(link, fields, action_url=app.current_event.raw_path)
     if page.outcome == "answered":
-        metrics.add_dimension(name="answer", value=fields.get("answer", ""))
+        metrics.add_dimension(name="answer", value=page.answer or "")
         metrics.add_metric("Answers", MetricUnit.Count, 1)
         if page.working_days is not None:  # its own EMF line: dimension `service` only, not `answer`
             put_metric("DaysToAnswer", page.working_days)
@@ -54,13 +56,13 @@ def answer(link: str) -> Response[str]:
 
 @app.not_found
 def no_route(exc: Exception) -> Response[str]:
-    return _html(Page(404, not_found_page(Settings.from_env().help_at_hand), "not_found"))
+    return _html(Page(404, not_found_page(deps.get().settings.help_at_hand), "not_found"))
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def unexpected(exc: Exception) -> Response[str]:
     logger.exception("respond failed")  # the page never shows exception text
-    return _html(Page(500, error_page(Settings.from_env().help_at_hand), "error"))
+    return _html(Page(500, error_page(deps.get().settings.help_at_hand), "error"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

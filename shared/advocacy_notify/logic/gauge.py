@@ -1,23 +1,24 @@
-"""The daily gauge: how many cases are open and overdue, by status, and how many staff work items wait.
+"""The daily gauge: how many cases are in the chase and overdue, how many wait (on SES or on staff), and how
+many staff work items are open.
 
 Counters (CasesOpened, EmailsSent, ...) say what happened; the gauge says where things stand, so the
-dashboard can show open and overdue cases and an alarm can fire while work items wait for staff.
+dashboard can show open and overdue cases and an alarm can fire while cases or work items wait for staff.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..adapters import dynamodb as ddb
-from ..domain.models import OPEN_STATUSES
-from ..settings import Settings
+from ..domain.case import OPEN, CaseStatus
+from ..domain.clock import uk_date
+from ..ports import Cases, Clock, WorkItems
 
-STATUS_INDEX = "status-index"
-OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
+IN_CHASE = (CaseStatus.QUEUED, CaseStatus.AWAITING_RESPONSE, CaseStatus.ESCALATED)
+WAITING = tuple(sorted(OPEN - set(IN_CHASE)))  # technical_failure (on SES), delivery_failed and failed (on staff)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Gauge:
     today: date
     open_by_status: dict[str, int] = field(default_factory=dict)
     overdue_by_status: dict[str, int] = field(default_factory=dict)
+    waiting_by_status: dict[str, int] = field(default_factory=dict)
     work_items_open: int = 0
     work_items_by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -34,15 +36,16 @@ class Gauge:
             "today": self.today.isoformat(),
             "open": self.open_by_status,
             "overdue": self.overdue_by_status,
+            "waiting": self.waiting_by_status,
             "work_items_open": self.work_items_open,
             "work_items_by_kind": self.work_items_by_kind,
         }
 
 
-def is_overdue(case: dict[str, Any], today: date) -> bool:
-    """Open, and its reply-by date (ISO) is before today. A case still queued has no reply-by date."""
+def is_overdue(case: Mapping[str, Any], today: date) -> bool:
+    """In the chase, and its reply-by date (ISO) is before today. A case still queued has no reply-by date."""
     reply_by = case.get("reply_by")
-    if case.get("status") not in OPEN or not reply_by:
+    if case.get("status") not in IN_CHASE or not reply_by:
         return False
     try:
         return date.fromisoformat(str(reply_by)[:10]) < today
@@ -50,38 +53,36 @@ def is_overdue(case: dict[str, Any], today: date) -> bool:
         return False
 
 
-def count(cases: Iterable[dict[str, Any]], work_items: Iterable[dict[str, Any]], today: date) -> Gauge:
-    """Pure: every open status appears, with 0 when there is none (so the graphs show 0, not a gap)."""
-    open_by = dict.fromkeys(OPEN, 0)
-    overdue_by = dict.fromkeys(OPEN, 0)
+def count(cases: Iterable[Mapping[str, Any]], work_items: Iterable[Mapping[str, Any]], today: date) -> Gauge:
+    """Pure: every status appears, with 0 when there is none (so the graphs show 0, not a gap)."""
+    open_by = {s.value: 0 for s in IN_CHASE}
+    overdue_by = {s.value: 0 for s in IN_CHASE}
+    waiting_by = {s.value: 0 for s in WAITING}
     for case in cases:
         status = case.get("status")
+        if status in waiting_by:
+            waiting_by[str(status)] += 1
         if status not in open_by:
             continue
-        open_by[status] += 1
+        open_by[str(status)] += 1
         if is_overdue(case, today):
-            overdue_by[status] += 1
+            overdue_by[str(status)] += 1
     kinds = Counter(str(w.get("kind", "unknown")) for w in work_items if w.get("state") == "open")
     return Gauge(
         today=today,
         open_by_status=open_by,
         overdue_by_status=overdue_by,
+        waiting_by_status=waiting_by,
         work_items_open=sum(kinds.values()),
         work_items_by_kind=dict(sorted(kinds.items())),
     )
 
 
-def open_cases(settings: Settings) -> list[dict[str, Any]]:
-    """Query the status index once per open status (never a scan of the whole case ledger)."""
-    out: list[dict[str, Any]] = []
-    for status in OPEN:
-        out.extend(ddb.query(settings.cases_table, "status", status, index=STATUS_INDEX))
-    return out
+class MeasureGauge:
+    def __init__(self, *, cases: Cases, work: WorkItems, clock: Clock) -> None:
+        self.cases, self.work, self.clock = cases, work, clock
 
-
-def open_work_items(settings: Settings) -> list[dict[str, Any]]:
-    return list(ddb.scan(settings.work_table, "#state = :open", values={":open": "open"}, names={"#state": "state"}))
-
-
-def measure(settings: Settings) -> Gauge:
-    return count(open_cases(settings), open_work_items(settings), settings.clock.now().date())
+    def __call__(self) -> Gauge:
+        """One query of the status index per open status (never a scan of the whole case ledger)."""
+        open_cases = [c.document() for s in OPEN for c in self.cases.with_status(s)]
+        return count(open_cases, self.work.open_items(), uk_date(self.clock.now()))

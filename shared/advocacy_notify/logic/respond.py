@@ -1,18 +1,17 @@
-"""The answer pages: GET shows the form and changes nothing; POST records the answer once."""
+"""The answer pages: GET shows the form and changes nothing; POST records the answer once, with everything
+it causes, and shows the council its answer was recorded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from ..adapters import dynamodb as ddb
-from ..adapters import repository as repo
-from ..adapters import sns, stepfunctions
-from ..domain import links
+from ..domain import links as link_ids
 from ..domain.answers import AnswerForm, parse_answer_form
-from ..domain.clock import working_days_between
-from ..domain.models import OPEN_STATUSES, AnswerKind
+from ..domain.case import Case
+from ..domain.clock import iso, uk_date, working_days_between
+from ..domain.emails import HelpAtHand
+from ..domain.models import AnswerKind
 from ..domain.pages import (
     FormCase,
     already_answered_page,
@@ -21,7 +20,8 @@ from ..domain.pages import (
     form_page,
     not_found_page,
 )
-from ..settings import Settings
+from ..ports import AnswerRecord, Answers, Cases, Clock, LinkRecord, Links, OutboxEntry, WorkItems
+from .outbox import ALERT, RESUME, DeliverEffects
 
 MAX_BODY = 64 * 1024  # a real answer is a few hundred bytes
 
@@ -30,168 +30,120 @@ MAX_BODY = 64 * 1024  # a real answer is a few hundred bytes
 class Page:
     status: int
     html: str
-    outcome: str  # form | invalid | answered | already_answered | expired | not_found
+    outcome: str  # form | invalid | answered | already_answered | expired | not_found | error
     working_days: int | None = None  # when answered: working days from the first email to the answer
+    answer: str | None = None  # when answered: the answer kind
 
 
-def _lookup(link: str, settings: Settings) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    if not links.is_well_formed(link):
-        return None, None
-    record = repo.get_link(settings.links_table, links.link_hash(link))
-    if record is None:
-        return None, None
-    return record, repo.get_case(settings.cases_table, record["case_id"])
+class Respond:
+    def __init__(
+        self,
+        *,
+        links: Links,
+        cases: Cases,
+        answers: Answers,
+        work: WorkItems,
+        effects: DeliverEffects,
+        clock: Clock,
+        help_at_hand: HelpAtHand,
+    ) -> None:
+        self.links, self.cases, self.answers, self.work = links, cases, answers, work
+        self.effects, self.clock, self.help_at_hand = effects, clock, help_at_hand
 
+    def _lookup(self, link: str) -> tuple[LinkRecord | None, Case | None]:
+        if not link_ids.is_well_formed(link):
+            return None, None
+        record = self.links.get(link_ids.link_hash(link))
+        if record is None:
+            return None, None
+        return record, self.cases.get(record.case_id)
 
-def _form_case(case: dict[str, Any], settings: Settings) -> FormCase:
-    return FormCase(
-        case_id=case["case_id"],
-        la_name=case["la_name"],
-        urn=case["urn"],
-        home_name=case.get("home_name"),
-        provision_type=case["provision_type"],
-        home_local_authority=case.get("home_local_authority"),
-        rating_date=date.fromisoformat(case["rating_date"]),
-        deadline=date.fromisoformat(case.get("reply_by") or case["rating_date"]),
-        help_at_hand=settings.help_at_hand,
-    )
-
-
-def _closed_page(record: dict[str, Any], case: dict[str, Any] | None, now: datetime, settings: Settings) -> Page | None:
-    fc = _form_case(case, settings) if case else None
-    if record.get("used_at"):
-        return Page(410, already_answered_page(fc, settings.help_at_hand), "already_answered")
-    expires = datetime.fromisoformat(record["expires"].replace("Z", "+00:00"))
-    if case is None or now >= expires or case["status"] not in {s.value for s in OPEN_STATUSES}:
-        return Page(410, expired_page(fc, settings.help_at_hand), "expired")
-    return None
-
-
-def show_form(link: str, settings: Settings, action_url: str) -> Page:
-    record, case = _lookup(link, settings)
-    if record is None:
-        return Page(404, not_found_page(settings.help_at_hand), "not_found")
-    closed = _closed_page(record, case, settings.clock.now(), settings)
-    if closed is not None:
-        return closed
-    assert case is not None
-    return Page(200, form_page(_form_case(case, settings), action_url=action_url), "form")
-
-
-def submit(link: str, fields: dict[str, str], settings: Settings, action_url: str) -> Page:
-    record, case = _lookup(link, settings)
-    if record is None:
-        return Page(404, not_found_page(settings.help_at_hand), "not_found")
-    now = settings.clock.now()
-    closed = _closed_page(record, case, now, settings)
-    if closed is not None:
-        return closed
-    assert case is not None
-    form, errors = parse_answer_form(fields)
-    if form is None:
-        return Page(
-            400,
-            form_page(_form_case(case, settings), action_url=action_url, values=fields, errors=errors),
-            "invalid",
+    def _form_case(self, case: Case) -> FormCase:
+        return FormCase(
+            case_id=case.case_id,
+            la_name=case.la_name,
+            urn=case.urn,
+            home_name=case.home_name,
+            provision_type=case.provision_type,
+            home_local_authority=case.home_local_authority,
+            rating_date=case.rating_date,
+            deadline=case.reply_by or case.rating_date,
+            help_at_hand=self.help_at_hand,
         )
-    days = _record(record, case, form, now, settings)
-    if days is None:
-        latest = repo.get_link(settings.links_table, record["link_hash"]) or record
-        return _closed_page(latest, repo.get_case(settings.cases_table, case["case_id"]), now, settings) or Page(
-            410, already_answered_page(_form_case(case, settings), settings.help_at_hand), "already_answered"
-        )
-    _resume(case, form, now, settings)
-    return Page(200, confirmation_page(_form_case(case, settings), form), "answered", working_days=days)
 
-
-def _record(
-    record: dict[str, Any], case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings
-) -> int | None:
-    """Mark the link used, store the answer and update the case, all or nothing.
-    Returns the working days to answer, or None when the link or case was closed meanwhile."""
-    at = repo.iso(now)
-    first = date.fromisoformat(case["first_sent"]) if case.get("first_sent") else now.date()
-    days = working_days_between(first, now.date())
-    answer_doc = {
-        "case_id": case["case_id"],
-        "answered_at": at,
-        "answer": form.answer.value,
-        "children_count": form.children_count,
-        "responder_name": form.responder_name,
-        "responder_role": form.responder_role,
-        "responder_email": form.responder_email,
-        "notes": form.notes,
-        "gss_code": case["gss_code"],
-        "urn": case["urn"],
-        "reminders_before_answer": int(case.get("reminders_sent", 0)),
-        "escalated_before_answer": bool(case.get("escalated_at")),
-        "working_days_to_answer": days,
-        "expires_at": repo.expires_at(now),
-    }
-    open_values = {f":o{i}": s for i, s in enumerate(repo.OPEN)}
-    try:
-        ddb.transact(
-            [
-                {
-                    "Update": {
-                        "TableName": settings.links_table,
-                        "Key": ddb.to_item({"link_hash": record["link_hash"]}),
-                        "UpdateExpression": "SET used_at = :at",
-                        "ConditionExpression": "attribute_exists(link_hash) AND attribute_not_exists(used_at)",
-                        "ExpressionAttributeValues": ddb.to_item({":at": at}),
-                    }
-                },
-                {"Put": {"TableName": settings.answers_table, "Item": ddb.to_item(answer_doc)}},
-                {
-                    "Update": {
-                        "TableName": settings.cases_table,
-                        "Key": ddb.to_item({"case_id": case["case_id"], "sk": ddb.CASE}),
-                        "UpdateExpression": "SET #status = :s, #answered_at = :at, #answer = :s, "
-                        "#children = :n, #days = :d",
-                        "ConditionExpression": "#status IN (" + ", ".join(open_values) + ")",
-                        "ExpressionAttributeNames": {
-                            "#status": "status",
-                            "#answered_at": "answered_at",
-                            "#answer": "answer",
-                            "#children": "children_count",
-                            "#days": "working_days_to_answer",
-                        },
-                        "ExpressionAttributeValues": ddb.to_item(
-                            {
-                                ":s": form.answer.value,
-                                ":at": at,
-                                ":n": form.children_count,
-                                ":d": days,
-                                **open_values,
-                            }
-                        ),
-                    }
-                },
-            ]
-        )
-    except ddb.ConditionFailed:
+    def _closed_page(self, record: LinkRecord, case: Case | None, now: datetime) -> Page | None:
+        fc = self._form_case(case) if case else None
+        if record.used_at is not None:
+            return Page(410, already_answered_page(fc, self.help_at_hand), "already_answered")
+        if case is None or now >= record.expires or not case.is_open:
+            return Page(410, expired_page(fc, self.help_at_hand), "expired")
         return None
-    repo.add_event(settings.cases_table, case["case_id"], now, "answered", answer=form.answer.value, working_days=days)
-    return days
 
+    def show_form(self, link: str, action_url: str) -> Page:
+        record, case = self._lookup(link)
+        if record is None:
+            return Page(404, not_found_page(self.help_at_hand), "not_found")
+        closed = self._closed_page(record, case, self.clock.now())
+        if closed is not None:
+            return closed
+        assert case is not None
+        return Page(200, form_page(self._form_case(case), action_url=action_url), "form")
 
-def _resume(case: dict[str, Any], form: AnswerForm, now: datetime, settings: Settings) -> None:
-    latest = repo.get_case(settings.cases_table, case["case_id"]) or case
-    token = latest.get("task_token")
-    # If the token has just timed out, the next stage's task sees the answer and finishes itself.
-    if token:
-        stepfunctions.succeed(token, {"answer": form.answer.value, "answered_at": repo.iso(now)})
-    if form.answer is AnswerKind.NEED_HELP:
-        repo.add_work_item(
-            settings.work_table,
-            "need_help",
-            case["case_id"],
-            now,
-            case_id=case["case_id"],
-            gss_code=case["gss_code"],
+    def submit(self, link: str, fields: dict[str, str], action_url: str) -> Page:
+        record, case = self._lookup(link)
+        if record is None:
+            return Page(404, not_found_page(self.help_at_hand), "not_found")
+        now = self.clock.now()
+        closed = self._closed_page(record, case, now)
+        if closed is not None:
+            return closed
+        assert case is not None
+        form, errors = parse_answer_form(fields)
+        if form is None:
+            page = form_page(self._form_case(case), action_url=action_url, values=fields, errors=errors)
+            return Page(400, page, "invalid")
+        answer = self._answer_record(record, case, form, now)
+        effects = self._effects(case, form, now)
+        recorded = self.cases.record_answer(answer, self.answers, self.links, self.work, effects)
+        if recorded is None:  # the link was used, or the case closed, a moment ago
+            latest = self.links.get(record.link_hash) or record
+            return self._closed_page(latest, self.cases.get(case.case_id), now) or Page(
+                410, already_answered_page(self._form_case(case), self.help_at_hand), "already_answered"
+            )
+        self.effects.deliver(effects)  # what fails here stays in the outbox: the reconciler delivers it
+        page = confirmation_page(self._form_case(case), form)
+        return Page(200, page, "answered", working_days=answer.working_days_to_answer, answer=form.answer.value)
+
+    @staticmethod
+    def _answer_record(record: LinkRecord, case: Case, form: AnswerForm, now: datetime) -> AnswerRecord:
+        first = case.first_sent or uk_date(now)
+        return AnswerRecord(
+            case_id=case.case_id,
+            link_hash=record.link_hash,
+            answered_at=now,
+            answer=form.answer.value,
+            children_count=form.children_count,
+            advocacy_before_contact=None,
+            responder_name=form.responder_name,
+            responder_role=form.responder_role,
+            responder_email=form.responder_email,
+            notes=form.notes,
+            gss_code=case.gss_code,
+            urn=case.urn,
+            reminders_before_answer=case.reminders_sent,
+            escalated_before_answer=case.escalated_at is not None,
+            working_days_to_answer=working_days_between(first, uk_date(now)),
         )
-        sns.alert(
-            settings.alert_topic_arn,
-            "advocacy-notify: an authority asked for help",
-            {"case_id": case["case_id"], "gss_code": case["gss_code"], "urn": case["urn"]},
-        )
+
+    @staticmethod
+    def _effects(case: Case, form: AnswerForm, now: datetime) -> list[OutboxEntry]:
+        effects = [OutboxEntry(case.case_id, RESUME, now, {"answer": form.answer.value, "answered_at": iso(now)})]
+        if form.answer is AnswerKind.NEED_HELP:
+            detail = {
+                "subject": "advocacy-notify: an authority asked for help",
+                "case_id": case.case_id,
+                "gss_code": case.gss_code,
+                "urn": case.urn,
+            }
+            effects.append(OutboxEntry(case.case_id, ALERT, now, detail))
+        return effects

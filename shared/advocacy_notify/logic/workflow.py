@@ -1,55 +1,89 @@
-"""The case workflow's tasks: plan a stage, send its email and wait, close a case."""
+"""The case workflow's tasks: send a stage's email exactly once, wait for the answer, close or mark a case.
+
+The state machine (statemachine/case.asl.json) calls `SendStage` for each email (the first, the reminders,
+the escalation), then `AwaitAnswer`, whose task token an answer resumes; silence until the stage's timeout
+moves the case on. `MarkCase` records an outcome the workflow reached (unresolved, failed, technical failure).
+"""
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
-from ..adapters import repository as repo
-from ..adapters import sesv2, sns, stepfunctions
-from ..adapters.dynamodb import ConditionFailed
-from ..adapters.secrets import link_secret
 from ..domain import links
-from ..domain.cases import StagePlan, plan_stage, status_after_email
-from ..domain.clock import start_of_day, working_days_between
-from ..domain.emails import EmailContext, build_mime, render_email
-from ..domain.models import OPEN_STATUSES, CaseStatus, EmailKind
-from ..settings import Settings
+from ..domain.case import CHASING, Case, CaseStatus
+from ..domain.clock import iso, timeout_seconds, uk_date, working_days_between
+from ..domain.emails import EmailContext, HelpAtHand, build_mime, render_email
+from ..domain.models import EmailKind
+from ..domain.schedule import StagePlan, Timers, link_expiry, plan_stage
+from ..ports import (
+    Alerts,
+    Cases,
+    Clock,
+    Directory,
+    EmailEntry,
+    EmailRejected,
+    EmailThrottled,
+    EmailUnavailable,
+    EmailUncertain,
+    LinkKey,
+    Links,
+    Mailer,
+    SendPacer,
+    Workflow,
+    WorkItems,
+)
 
-ANSWERED = frozenset({"confirmed", "referrals_in_progress", "no_children_placed", "need_help"})
+__all__ = [
+    "AwaitAnswer",
+    "AwaitRequest",
+    "CaseNotFound",
+    "MailConfig",
+    "MarkCase",
+    "MarkRequest",
+    "SendPaced",
+    "SendStage",
+    "StageRequest",
+    "StageResult",
+    "Undeliverable",
+]
 
 
-class PlanRequest(BaseModel):
+class StageRequest(BaseModel):
     case_id: str
     stage: int = 0
     first_sent: date | None = None
 
 
-class PlanResult(BaseModel):
+class StageResult(BaseModel):
+    action: Literal["sent", "already_sent", "uncertain", "closed"]
+    case_id: str
     stage: int
-    kind: str
-    final: bool
-    next_stage: int
-    first_sent: date
-    timeout_seconds: float
-    reply_by: date
-    fires_at: datetime
+    kind: EmailKind
+    final: bool = False
+    next_stage: int = 0
+    first_sent: date | None = None
+    reply_by: date | None = None
+    fires_at: datetime | None = None
+    timeout_seconds: int = 1  # whole seconds: AWS refuses anything else in TimeoutSecondsPath
+    status: CaseStatus | None = None
+    recipients: int = 0
+    message_id: str | None = None
 
 
-class SendRequest(BaseModel):
+class AwaitRequest(BaseModel):
     task_token: str
     execution_arn: str
     case_id: str
     stage: int
-    first_sent: date
 
 
-class CloseRequest(BaseModel):
+class MarkRequest(BaseModel):
     case_id: str
-    outcome: str  # unresolved | delivery_failed | failed
+    outcome: Literal["unresolved", "failed", "technical_failure"]
     execution_arn: str | None = None
     error: dict[str, Any] | None = None
 
@@ -58,245 +92,269 @@ class CaseNotFound(Exception):
     pass
 
 
-class NoContacts(Exception):
-    """The directory has no address for this authority: staff must add one, then resend."""
+class Undeliverable(Exception):
+    """No address of the authority can be used, or SES refused the message for good: the case waits for staff."""
 
 
-class DeliveryFailed(Exception):
-    """The email bounced or SES rejected it."""
+class SendPaced(Exception):
+    """Sending now would go over the account's SES rate: the workflow tries again in a moment."""
 
 
-def plan(req: PlanRequest, settings: Settings) -> PlanResult:
-    clock = settings.clock
-    first_sent = req.first_sent or clock.now().date()
-    stage = plan_stage(req.stage, first_sent, settings.timers)
-    timeout = clock.timeout_seconds(stage.fires_at)
-    return PlanResult(
-        stage=stage.stage,
-        kind=stage.kind.value,
-        final=stage.final,
-        next_stage=stage.next_stage,
-        first_sent=first_sent,
-        timeout_seconds=timeout,
-        reply_by=stage.reply_by,
-        fires_at=stage.fires_at,
-    )
-
-
-def _link(settings: Settings, case: dict[str, Any], final_deadline: date) -> str:
-    link = links.link_id(link_secret(settings.link_secret_id), case["case_id"], case["link_nonce"])
-    expires = start_of_day(final_deadline + timedelta(days=1))
-    repo.put_link(settings.links_table, links.link_hash(link), case["case_id"], expires)
-    return links.link_url(settings.public_base_url, link)
-
-
-def send(req: SendRequest, settings: Settings) -> dict[str, Any]:
-    """Store the task token with the case, then send this stage's email exactly once."""
-    table = settings.cases_table
-    now = settings.clock.now()
-    case = repo.get_case(table, req.case_id)
-    if case is None:
-        raise CaseNotFound(req.case_id)
-    if case["status"] not in {s.value for s in OPEN_STATUSES}:
-        # answered (or closed by staff) between stages: finish the workflow instead of chasing
-        stepfunctions.succeed(req.task_token, {"status": case["status"], "closed_before_stage": req.stage})
-        return {"action": "closed", "status": case["status"]}
-    stage = plan_stage(req.stage, req.first_sent, settings.timers)
-    try:
-        case = repo.update_case(
-            table,
-            req.case_id,
-            {
-                "task_token": req.task_token,
-                "execution_arn": req.execution_arn,
-                "stage": req.stage,
-                "first_sent": case.get("first_sent") or req.first_sent.isoformat(),
-                "link_nonce": case.get("link_nonce") or links.new_nonce(),
-                "updated_at": repo.iso(now),
-            },
-            only_if_open=True,
-        )
-    except ConditionFailed:
-        latest = repo.get_case(table, req.case_id) or {}
-        stepfunctions.succeed(req.task_token, {"status": latest.get("status"), "closed_before_stage": req.stage})
-        return {"action": "closed", "status": latest.get("status")}
-    contacts = repo.get_contacts(settings.directory_table, case["gss_code"])
-    to = []
-    if contacts is not None:
-        to = (
-            contacts.escalation(settings.help_at_hand_email)
-            if stage.kind is EmailKind.ESCALATION
-            else contacts.first_contact()
-        )
-    if contacts is None or not to:
-        repo.add_work_item(
-            settings.work_table,
-            "no_contacts",
-            case["gss_code"],
-            now,
-            gss_code=case["gss_code"],
-            case_id=req.case_id,
-        )
-        raise NoContacts(case["gss_code"])
-    return _send_once(req, settings, case, stage, to, now)
-
-
-def _send_once(
-    req: SendRequest, settings: Settings, case: dict[str, Any], stage: StagePlan, to: list[str], now: datetime
-) -> dict[str, Any]:
-    table = settings.cases_table
-    existing = repo.begin_email(
-        table,
-        req.case_id,
-        req.stage,
-        {
-            "kind": stage.kind.value,
-            "stage": req.stage,
-            "to": to,
-            "intended_at": repo.iso(now),
-            "expires_at": repo.expires_at(now),
-        },
-    )
-    if existing is not None:
-        if existing.get("state") == "rejected":  # a retry of a stage SES refused: still undeliverable
-            raise DeliveryFailed(str(existing.get("error", "rejected")))
-        if existing.get("state") == "sending":
-            # a previous attempt crashed between SES and the ledger: it may have been sent.
-            # Never risk a duplicate; tell staff instead.
-            repo.add_work_item(
-                settings.work_table,
-                "email_uncertain",
-                f"{req.case_id}#{req.stage}",
-                now,
-                case_id=req.case_id,
-                stage=req.stage,
-                email_kind=stage.kind.value,
-            )
-            sns.alert(
-                settings.alert_topic_arn,
-                "advocacy-notify: email may not have been sent",
-                {"case_id": req.case_id, "stage": req.stage, "kind": stage.kind.value},
-            )
-        _record_stage(table, req, stage, now)  # the email (probably) went: the case moves on all the same
-        return {"action": "already_sent", "kind": stage.kind.value, "state": existing.get("state")}
-    link = _link(settings, case, stage.final_deadline)
-    first_sent = req.first_sent
-    ctx = EmailContext(
-        kind=stage.kind,
-        case_id=req.case_id,
-        la_name=case["la_name"],
-        urn=case["urn"],
-        home_name=case.get("home_name"),
-        provision_type=case["provision_type"],
-        home_local_authority=case.get("home_local_authority"),
-        rating_date=date.fromisoformat(case["rating_date"]),
-        sent_on=now.date(),
-        deadline=stage.reply_by,
-        link_url=link,
-        link_expires=stage.final_deadline,
-        working_days_waiting=working_days_between(first_sent, now.date()),
-        reminder_number=stage.reminder_number,
-        first_sent_on=first_sent,
-        final_deadline=stage.final_deadline,
-        help_at_hand=settings.help_at_hand,
-    )
-    rendered = render_email(ctx)
-    raw = build_mime(
-        rendered,
-        sender=settings.sender_email,
-        to=to,
-        reply_to=settings.help_at_hand_email,
-        case_id=req.case_id,
-        kind=stage.kind,
-    )
-    try:
-        message_id = sesv2.send_raw(
-            raw,
-            sender=settings.sender_email,
-            to=to,
-            configuration_set=settings.ses_configuration_set,
-            tags={"case_id": _tag(req.case_id), "stage": str(req.stage), "kind": stage.kind.value},
-        )
-    except sesv2.EmailThrottled:
-        repo.finish_email(table, req.case_id, req.stage, "not_sent")
-        raise
-    except sesv2.EmailRejected as exc:
-        repo.finish_email(table, req.case_id, req.stage, "rejected", error=str(exc))
-        raise DeliveryFailed(str(exc)) from exc
-    repo.finish_email(
-        table,
-        req.case_id,
-        req.stage,
-        "sent",
-        message_id=message_id,
-        sent_at=repo.iso(now),
-        subject_kind=stage.kind.value,
-    )
-    _record_stage(table, req, stage, now)
-    repo.add_event(
-        table,
-        req.case_id,
-        now,
-        f"email_{stage.kind.value}",
-        stage=req.stage,
-        message_id=message_id,
-        recipients=len(to),
-    )
-    return {"action": "sent", "kind": stage.kind.value, "message_id": message_id, "recipients": len(to)}
-
-
-def _record_stage(table: str, req: SendRequest, stage: StagePlan, now: datetime) -> None:
-    """The case's status after this stage's email. Only SETs, so a retry records the same thing."""
-    sets = {
-        "status": status_after_email(stage.kind).value,
-        "last_email_at": repo.iso(now),
-        "reply_by": stage.reply_by.isoformat(),
-        "final_deadline": stage.final_deadline.isoformat(),
-        "reminders_sent": stage.reminder_number,
-        "emails_sent": req.stage + 1,
-    }
-    if req.stage == 0:
-        sets["first_email_at"] = repo.iso(now)
-    if stage.kind is EmailKind.ESCALATION:
-        sets["escalated_at"] = repo.iso(now)
-    with contextlib.suppress(ConditionFailed):  # answered or closed meanwhile: the answer stands
-        repo.update_case(table, req.case_id, sets, only_if_open=True)
+@dataclass(frozen=True)
+class MailConfig:
+    sender: str
+    help_at_hand: HelpAtHand
+    public_base_url: str
+    timers: Timers
 
 
 def _tag(value: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:256]
 
 
-def close(req: CloseRequest, settings: Settings) -> dict[str, Any]:
-    """Close a silent, undeliverable or failed case (unless it was answered meanwhile) and alert staff."""
-    now = settings.clock.now()
-    status = CaseStatus(req.outcome)
-    reason = None
-    if req.error:
-        reason = str(req.error.get("Error") or req.error.get("error") or "")[:120]
-    try:
-        repo.update_case(
-            settings.cases_table,
-            req.case_id,
-            {"status": status.value, "closed_at": repo.iso(now), "status_reason": reason},
-            only_if_open=True,
-            removes=("task_token",),
+class SendStage:
+    """Send one stage's email, once. All preparation (the link, the key, the message) comes first; the ledger
+    says `sending` only while SES is being called, so "uncertain" means SES itself may have sent it."""
+
+    def __init__(
+        self,
+        *,
+        cases: Cases,
+        links: Links,
+        directory: Directory,
+        work: WorkItems,
+        alerts: Alerts,
+        mailer: Mailer,
+        pacer: SendPacer,
+        link_key: LinkKey,
+        clock: Clock,
+        config: MailConfig,
+    ) -> None:
+        self.cases, self.links, self.directory, self.work = cases, links, directory, work
+        self.alerts, self.mailer, self.pacer, self.link_key = alerts, mailer, pacer, link_key
+        self.clock, self.config = clock, config
+
+    def __call__(self, req: StageRequest) -> StageResult:
+        now = self.clock.now()
+        case = self.cases.get(req.case_id)
+        if case is None:
+            raise CaseNotFound(req.case_id)
+        kind = EmailKind.INITIAL if req.stage == 0 else EmailKind.REMINDER
+        if not case.is_chasing:  # answered, closed or waiting for staff meanwhile: stop chasing
+            return StageResult(action="closed", case_id=case.case_id, stage=req.stage, kind=kind, status=case.status)
+        existing = self.cases.email(case.case_id, req.stage)
+        first_sent = self._first_sent(req, case, existing, now)
+        plan = plan_stage(req.stage, first_sent, self.config.timers)
+        if existing is not None and existing.state != "not_sent":
+            return self._already(case, plan, existing, first_sent, now)
+        to = self._recipients(case, plan, now)
+        raw = self._message(case, plan, first_sent, to, now)  # may fail: nothing is in the ledger yet
+        if not self.pacer.acquire(now):
+            raise SendPaced(case.case_id)
+        entry = EmailEntry(case_id=case.case_id, stage=req.stage, kind=plan.kind.value, state="sending", to=tuple(to))
+        racing = self.cases.begin_email(entry, now)
+        if racing is not None:  # another attempt got there first
+            return self._already(case, plan, racing, first_sent, now)
+        tags = {"case_id": _tag(case.case_id), "stage": str(req.stage), "kind": plan.kind.value}
+        try:
+            message_id = self.mailer.send(raw, sender=self.config.sender, to=to, tags=tags)
+        except (EmailThrottled, EmailUnavailable) as exc:
+            self.cases.finish_email(case.case_id, req.stage, "not_sent", now, error=str(exc)[:80])
+            raise
+        except EmailRejected as exc:
+            self.cases.finish_email(case.case_id, req.stage, "rejected", now, error=str(exc)[:80])
+            self._undeliverable(case, req.stage, now, f"SES refused the message: {exc}"[:120])
+            raise Undeliverable(str(exc)) from exc
+        except EmailUncertain as exc:
+            self.cases.finish_email(case.case_id, req.stage, "uncertain", now, error=str(exc)[:80])
+            self._uncertain(case, plan, now)
+            self._record_stage(case, plan, first_sent, now)
+            return self._result("uncertain", case, plan, first_sent, now)
+        self.cases.finish_email(case.case_id, req.stage, "sent", now, message_id=message_id, sent_at=iso(now))
+        self._record_stage(case, plan, first_sent, now)
+        self.cases.add_event(
+            case.case_id, now, f"email_{plan.kind.value}", stage=req.stage, message_id=message_id, recipients=len(to)
         )
-    except ConditionFailed:
-        latest = repo.get_case(settings.cases_table, req.case_id) or {}
-        if status is CaseStatus.DELIVERY_FAILED and latest.get("status") == "delivery_failed":
-            return {"status": "delivery_failed", "changed": False}
-        return {"status": latest.get("status"), "changed": False}
-    repo.add_event(settings.cases_table, req.case_id, now, f"closed_{status.value}", reason=reason)
-    repo.add_work_item(settings.work_table, status.value, req.case_id, now, case_id=req.case_id, reason=reason)
-    sns.alert(
-        settings.alert_topic_arn,
-        f"advocacy-notify: case {status.value}",
-        {
-            "case_id": req.case_id,
-            "status": status.value,
-            "reason": reason,
-            "execution_arn": req.execution_arn,
-        },
-    )
-    return {"status": status.value, "changed": True}
+        result = self._result("sent", case, plan, first_sent, now)
+        return result.model_copy(update={"recipients": len(to), "message_id": message_id})
+
+    # ------------------------------------------------------------------ steps
+    @staticmethod
+    def _first_sent(req: StageRequest, case: Case, existing: EmailEntry | None, now: datetime) -> date:
+        """Stage 0's date is the day its email actually goes (a retry after it went keeps that day)."""
+        if req.first_sent is not None:
+            return req.first_sent
+        if case.first_sent is not None:
+            return case.first_sent
+        if existing is not None and existing.sent_at is not None:
+            return uk_date(existing.sent_at)
+        return uk_date(now)
+
+    def _already(
+        self, case: Case, plan: StagePlan, existing: EmailEntry, first_sent: date, now: datetime
+    ) -> StageResult:
+        if existing.state == "rejected":  # a retry of a stage SES refused: still undeliverable
+            self._undeliverable(case, plan.stage, now, str(existing.error or "rejected"))
+            raise Undeliverable(str(existing.error or "rejected"))
+        if existing.state == "sending":
+            # an attempt stopped while SES was being called: it may have been sent. Never risk a duplicate.
+            self.cases.finish_email(case.case_id, plan.stage, "uncertain", now, error="attempt stopped while sending")
+            self._uncertain(case, plan, now)
+        self._record_stage(case, plan, first_sent, now)
+        action: Literal["already_sent", "uncertain"] = "already_sent" if existing.state == "sent" else "uncertain"
+        return self._result(action, case, plan, first_sent, now)
+
+    def _recipients(self, case: Case, plan: StagePlan, now: datetime) -> list[str]:
+        contacts = self.directory.contacts(case.gss_code)
+        to: list[str] = []
+        if contacts is not None:
+            to = (
+                contacts.escalation(self.config.help_at_hand.email)
+                if plan.kind is EmailKind.ESCALATION
+                else contacts.first_contact()
+            )
+        if not to:
+            self.work.raise_item("no_contacts", case.gss_code, now, gss_code=case.gss_code, case_id=case.case_id)
+            self._undeliverable(case, plan.stage, now, "no contact address in the directory")
+            raise Undeliverable(case.gss_code)
+        return to
+
+    def _message(self, case: Case, plan: StagePlan, first_sent: date, to: list[str], now: datetime) -> bytes:
+        nonce = case.link_nonce or self.cases.link_nonce(case.case_id, links.new_nonce())
+        link = links.link_id(self.link_key.secret(), case.case_id, nonce)
+        self.links.put(links.link_hash(link), case.case_id, link_expiry(first_sent, self.config.timers))
+        ctx = EmailContext(
+            kind=plan.kind,
+            case_id=case.case_id,
+            la_name=case.la_name,
+            urn=case.urn,
+            home_name=case.home_name,
+            provision_type=case.provision_type,
+            home_local_authority=case.home_local_authority,
+            rating_date=case.rating_date,
+            sent_on=uk_date(now),
+            deadline=plan.reply_by,
+            link_url=links.link_url(self.config.public_base_url, link),
+            link_expires=plan.final_deadline,
+            working_days_waiting=working_days_between(first_sent, uk_date(now)),
+            reminder_number=plan.reminder_number,
+            first_sent_on=first_sent,
+            final_deadline=plan.final_deadline,
+            help_at_hand=self.config.help_at_hand,
+        )
+        return build_mime(
+            render_email(ctx),
+            sender=self.config.sender,
+            to=to,
+            reply_to=self.config.help_at_hand.email,
+            case_id=case.case_id,
+            kind=plan.kind,
+            date_sent=now,
+        )
+
+    def _record_stage(self, case: Case, plan: StagePlan, first_sent: date, now: datetime) -> None:
+        """The case's status after this stage's email. Only SETs, so a retry records the same thing."""
+        sets: dict[str, Any] = {
+            "stage": plan.stage,
+            "first_sent": first_sent.isoformat(),
+            "last_email_at": iso(now),
+            "reply_by": plan.reply_by.isoformat(),
+            "final_deadline": plan.final_deadline.isoformat(),
+            "reminders_sent": plan.reminder_number,
+            "emails_sent": plan.stage + 1,
+        }
+        if plan.stage == 0:
+            sets["first_email_at"] = iso(now)
+        if plan.kind is EmailKind.ESCALATION:
+            sets["escalated_at"] = iso(now)
+        self.cases.move(case.case_id, plan.status_after, now, sets)  # answered or closed meanwhile: it stands
+
+    def _result(
+        self,
+        action: Literal["sent", "already_sent", "uncertain"],
+        case: Case,
+        plan: StagePlan,
+        first_sent: date,
+        now: datetime,
+    ) -> StageResult:
+        return StageResult(
+            action=action,
+            case_id=case.case_id,
+            stage=plan.stage,
+            kind=plan.kind,
+            final=plan.final,
+            next_stage=plan.next_stage,
+            first_sent=first_sent,
+            reply_by=plan.reply_by,
+            fires_at=plan.fires_at,
+            timeout_seconds=timeout_seconds(now, plan.fires_at),
+            status=plan.status_after,
+        )
+
+    def _uncertain(self, case: Case, plan: StagePlan, now: datetime) -> None:
+        detail = {
+            "case_id": case.case_id,
+            "stage": plan.stage,
+            "email_kind": plan.kind.value,
+            "gss_code": case.gss_code,
+        }
+        if self.work.raise_item("email_uncertain", f"{case.case_id}#{plan.stage}", now, **detail):
+            self.alerts.alert("advocacy-notify: an email may not have been sent", detail)
+
+    def _undeliverable(self, case: Case, stage: int, now: datetime, reason: str) -> None:
+        moved = self.cases.move(case.case_id, CaseStatus.DELIVERY_FAILED, now, {"status_reason": reason[:120]})
+        detail = {"case_id": case.case_id, "gss_code": case.gss_code, "stage": stage, "reason": reason[:120]}
+        if moved is not None:
+            self.cases.add_event(case.case_id, now, "delivery_failed", stage=stage, reason=reason[:120])
+        if self.work.raise_item("delivery_failed", f"{case.case_id}#{stage}", now, **detail):
+            self.alerts.alert("advocacy-notify: a case cannot reach its authority", detail)
+
+
+class AwaitAnswer:
+    """Keep the task token with the case while the workflow waits. If the case was answered (or stopped) before
+    the token could be kept, resume at once: an answer is never left waiting for a timeout."""
+
+    def __init__(self, *, cases: Cases, workflow: Workflow, clock: Clock) -> None:
+        self.cases, self.workflow, self.clock = cases, workflow, clock
+
+    def __call__(self, req: AwaitRequest) -> dict[str, Any]:
+        now = self.clock.now()
+        kept = self.cases.update(
+            req.case_id,
+            {"task_token": req.task_token, "execution_arn": req.execution_arn, "updated_at": iso(now)},
+            only_if=CHASING,
+        )
+        if kept is not None:
+            return {"action": "waiting", "case_id": req.case_id, "stage": req.stage}
+        latest = self.cases.get(req.case_id)
+        status = latest.status.value if latest else None
+        self.workflow.resume(req.task_token, {"status": status, "ended_before_stage": req.stage})
+        return {"action": "resumed", "case_id": req.case_id, "status": status}
+
+
+class MarkCase:
+    """Record an outcome the workflow reached, with a staff work item and an alert."""
+
+    OUTCOMES: ClassVar[dict[str, CaseStatus]] = {
+        "unresolved": CaseStatus.UNRESOLVED,
+        "failed": CaseStatus.FAILED,
+        "technical_failure": CaseStatus.TECHNICAL_FAILURE,
+    }
+
+    def __init__(self, *, cases: Cases, work: WorkItems, alerts: Alerts, clock: Clock) -> None:
+        self.cases, self.work, self.alerts, self.clock = cases, work, alerts, clock
+
+    def __call__(self, req: MarkRequest) -> dict[str, Any]:
+        now = self.clock.now()
+        status = self.OUTCOMES[req.outcome]
+        reason = str((req.error or {}).get("Error") or (req.error or {}).get("error") or "")[:120] or None
+        moved = self.cases.move(req.case_id, status, now, {"status_reason": reason}, removes=("task_token",))
+        if moved is None:
+            # answered or closed meanwhile, or a repeat (a technical failure again after another budget of retries)
+            latest = self.cases.get(req.case_id)
+            return {"status": latest.status.value if latest else None, "changed": False, "work_item": False}
+        self.cases.add_event(req.case_id, now, f"marked_{status.value}", reason=reason)
+        detail = {"case_id": req.case_id, "gss_code": moved.gss_code, "status": status.value, "reason": reason}
+        raised = self.work.raise_item(status.value, req.case_id, now, **detail)
+        self.alerts.alert(f"advocacy-notify: case {status.value}", {**detail, "execution_arn": req.execution_arn})
+        return {"status": status.value, "changed": True, "work_item": raised}
