@@ -38,8 +38,9 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
@@ -51,6 +52,7 @@ DATA = PROJECT / "bench" / "data"
 RESULTS = PROJECT / "bench" / "results.json"
 DOC = PROJECT / "docs" / "performance.md"
 REGION = "eu-west-2"
+T = TypeVar("T")
 
 # Aims from the issue
 AIM_INGEST_RATIO = 0.25
@@ -112,12 +114,17 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def rss_now_mb() -> float:
+def _proc_status_mb(field: str) -> float:
+    """One kB figure of /proc/self/status (``VmRSS``, ``VmHWM``), in MB; 0 where there is none."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_now_mb() -> float:
+    return _proc_status_mb("VmRSS")
 
 
 def peak_rss_mb() -> float:
@@ -131,11 +138,7 @@ def peak_rss_mb() -> float:
 
 
 def vm_hwm_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return _proc_status_mb("VmHWM")
 
 
 # ================================================================================== machine
@@ -389,12 +392,9 @@ def cold_imports(processes: int) -> dict[str, Any]:
     # so drift affects every target alike
     for i in range(processes + 1):
         for name, code in targets.items():
-            env = _child_env({"POWERTOOLS_SERVICE_NAME": name})
-            out = subprocess.run(
-                [sys.executable, "-c", code], env=env, cwd=PROJECT, capture_output=True, text=True, check=True
-            )
+            ms = _import_ms(code, name)
             if i:
-                samples[name].append(float(out.stdout.strip().splitlines()[-1]))
+                samples[name].append(ms)
         log(f"cold imports round {i}/{processes}" + (" (warm-up, discarded)" if not i else ""))
     base = median(samples["baseline"])
     per = {h: round(median(samples[h]), 1) for h in handlers}
@@ -406,13 +406,7 @@ def cold_imports(processes: int) -> dict[str, Any]:
     with_boto3 = IMPORT_HANDLER.format(path=str(PROJECT / "functions" / slowest / "app.py")).replace(
         "spec.loader.exec_module(module)\n", "spec.loader.exec_module(module)\nimport boto3\n"
     )
-    plus_boto3 = []
-    for _ in range(processes):
-        env = _child_env({"POWERTOOLS_SERVICE_NAME": slowest})
-        out = subprocess.run(
-            [sys.executable, "-c", with_boto3], env=env, cwd=PROJECT, capture_output=True, text=True, check=True
-        )
-        plus_boto3.append(float(out.stdout.strip().splitlines()[-1]))
+    plus_boto3 = [_import_ms(with_boto3, slowest) for _ in range(processes)]
     importtime = {h: _importtime(targets[h], h) for h in dict.fromkeys([*misses, slowest])}
     importtime["baseline"] = _importtime(IMPORT_BASELINE, "baseline")
     return {
@@ -427,6 +421,13 @@ def cold_imports(processes: int) -> dict[str, Any]:
         "slowest_with_boto3_ratio": round(median(plus_boto3) / base, 3),
         "importtime": importtime,
     }
+
+
+def _import_ms(code: str, name: str) -> float:
+    """Run one IMPORT_* snippet in a fresh interpreter (Powertools service ``name``); the ms it printed."""
+    env = _child_env({"POWERTOOLS_SERVICE_NAME": name})
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _importtime(code: str, name: str) -> dict[str, Any]:
@@ -595,15 +596,7 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
     for service, c in clients.items():
         c.meta.events.register(f"before-call.{service}.*", count)
 
-    import gc
-
-    gc.collect()
-    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
-    started = time.perf_counter()
-    result = ingest_object(bucket, key, None, settings)
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
-    after_now = rss_now_mb()
+    result, measured = _measure_rss(lambda: ingest_object(bucket, key, None, settings))
     if started_mock is not None:
         started_mock.stop()
     sqs_calls = sum(v for k, v in calls.items() if k.startswith("sqs."))
@@ -614,13 +607,7 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
         "rows_read": result.counts.rows_read,
         "cases": result.counts.cases,
         "queued": result.queued,
-        "seconds": round(seconds, 2),
-        "peak_rss_mb": round(peak, 1),
-        "baseline_peak_rss_mb": round(baseline_peak, 1),
-        "baseline_rss_mb": round(baseline_now, 1),
-        "growth_mb": round(peak - baseline_now, 1),
-        "rss_after_mb": round(after_now, 1),
-        "vm_hwm_mb": round(vm_hwm_mb(), 1),
+        **measured,
         "aws_calls": dict(sorted(calls.items())),
         "sqs_calls": sqs_calls,
         "sqs_calls_per_case": round(sqs_calls / result.queued, 4) if result.queued else None,
@@ -631,17 +618,10 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
 def _child_domain_rss(path: Path) -> dict[str, Any]:
     """The same file through the domain path only (no AWS, no boto3): open_ofsted streaming from
     disk, process, case messages and their serialisation, the report lines."""
-    import gc
-
     from advocacy_notify.domain.authorities import AuthorityDirectory
 
     AuthorityDirectory.default()
-    gc.collect()
-    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
-    started = time.perf_counter()
-    out = _ingest_domain(path, path.name, full=True)
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
+    out, measured = _measure_rss(lambda: _ingest_domain(path, path.name, full=True))
     return {
         "file": path.name,
         "transport": "domain",
@@ -649,6 +629,22 @@ def _child_domain_rss(path: Path) -> dict[str, Any]:
         "rows_read": out["rows_read"],
         "cases": out["cases"],
         "queued": out["messages"],
+        **measured,
+    }
+
+
+def _measure_rss(work: Callable[[], T]) -> tuple[T, dict[str, float]]:
+    """Run ``work`` once in this process: its time, and this process's RSS before it (after a
+    collection: the *baseline*) and at its peak, in MB."""
+    import gc
+
+    gc.collect()
+    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mb()
+    return result, {
         "seconds": round(seconds, 2),
         "peak_rss_mb": round(peak, 1),
         "baseline_peak_rss_mb": round(baseline_peak, 1),

@@ -35,6 +35,7 @@ try:
 except ImportError:  # tests/unit became a package
     from .sheet_builders import make_ods, make_xlsx, make_zip, make_zip_bomb  # type: ignore[no-redef]
 
+from tests.conftest import HEADER as PROVISIONAL_HEADER  # the provisional layout, as bench/gen.py writes it
 from tests.conftest import REAL_DATA
 
 DATA = REAL_DATA / "ofsted"
@@ -46,16 +47,6 @@ TODAY = dt.date.today()
 RECENT = TODAY - dt.timedelta(days=20)
 RECENT_TEXT = RECENT.strftime("%d/%m/%Y")
 
-PROVISIONAL_HEADER = [
-    "URN",
-    "Setting name",
-    "Provision type",
-    "Registration status",
-    "Local authority",
-    "Provisional judgement",
-    "Provisional judgement date",
-    "Placing authorities",
-]
 PUBLIC_HEADER = [
     "Web link",
     "URN",
