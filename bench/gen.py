@@ -20,24 +20,24 @@ The generator knows what every row should become (a home with N cases, skipped, 
 ``GenStats`` gives the expected counts that the real reader must reproduce (see
 tests/unit/test_bench_gen.py).
 
-Files: CSV (UTF-8 with BOM, CRLF, dates as dd/mm/yyyy text) and XLSX (inline strings, typed dates,
-7-digit URNs stored as numbers for most of the rows that have one), written with the standard library.
+Files: CSV (UTF-8 with BOM, CRLF, dates as dd/mm/yyyy text), written with the standard library, and
+XLSX (inline strings, typed dates, 7-digit URNs stored as numbers for most of the rows that have
+one), written with XlsxWriter (bench/xlsx.py).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import itertools
 import random
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+
+from bench.xlsx import write_workbook
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +57,7 @@ TITLE_ROWS = [
     "Shared with the Children's Commissioner's Help at Hand team. Every home, name and URN in this file "
     "is invented; the local authorities are real.",
 ]
+SHEET_NAME = "Provisional inadequate"
 CLA_POPULATION = "Children looked after on 31 March each year"
 
 # --- the mix (shares of rows, or of placing-authority names) ----------------------------------
@@ -447,115 +448,26 @@ def write_csv(path: Path, rows: Iterator[Row]) -> int:
     return n
 
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-
-def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-_COLS = [_col(i) for i in range(len(HEADER))]
-
-
-def _xlsx_row(r: int, cells: list[Any]) -> str:
-    out = [f'<row r="{r}">']
-    for col, value in zip(_COLS, cells, strict=False):
-        ref = f"{col}{r}"
-        if value is None or value == "":
-            continue
-        if isinstance(value, dt.date):
-            out.append(f'<c r="{ref}" s="1"><v>{(value - _EXCEL_EPOCH).days}</v></c>')
-        elif isinstance(value, int):
-            out.append(f'<c r="{ref}"><v>{value}</v></c>')
-        else:
-            out.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
-    out.append("</row>")
-    return "".join(out)
-
-
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    'Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheets><sheet name="Provisional inadequate" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-    'Target="styles.xml"/></Relationships>'
-)
-_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>'
-)
+def _xlsx_rows(rows: Iterator[Row]) -> Iterator[list[Any]]:
+    """The sheet's rows: the title rows, the header, then each row's cells (a 7-digit URN stays a
+    number unless the row says it was stored as text)."""
+    for title in TITLE_ROWS:
+        yield [title]
+    yield list(HEADER)
+    for row in rows:
+        cells = row.cells()
+        if row.urn_as_text:
+            cells[0] = str(row.urn)
+        yield cells
 
 
 def write_xlsx(path: Path, rows: Iterator[Row]) -> int:
-    """A minimal SpreadsheetML workbook, streamed into the zip: inline strings, typed dates (a
-    serial with a date format), and most 7-digit URNs as numbers, as Excel stores them."""
+    """One sheet, streamed to disk row by row (XlsxWriter's constant-memory mode, which writes text
+    as inline strings): typed dates (a serial with a date format), and most 7-digit URNs as numbers,
+    as Excel stores them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        zf.writestr("_rels/.rels", _ROOT_RELS)
-        zf.writestr("xl/workbook.xml", _WORKBOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        zf.writestr("xl/styles.xml", _STYLES)
-        with zf.open("xl/worksheets/sheet1.xml", "w") as raw:
-            sheet = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            sheet.write(
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-            )
-            r = 0
-            for title in TITLE_ROWS:
-                r += 1
-                sheet.write(_xlsx_row(r, [title]))
-            r += 1
-            sheet.write(_xlsx_row(r, list(HEADER)))
-            for row in rows:
-                r += 1
-                cells = row.cells()
-                if row.urn_as_text:
-                    cells[0] = str(row.urn)
-                sheet.write(_xlsx_row(r, cells))
-                n += 1
-            sheet.write("</sheetData></worksheet>")
-            sheet.flush()
-            sheet.detach()
-    return n
+    (written,) = write_workbook(path, [(SHEET_NAME, _xlsx_rows(rows))], constant_memory=True)
+    return written - len(TITLE_ROWS) - 1
 
 
 # --- the benchmark's files --------------------------------------------------------------------
@@ -585,7 +497,7 @@ def generate(out: Path, *, seed: int = 20261124, anchor: dt.date | None = None) 
     return files
 
 
-if __name__ == "__main__":  # python bench/gen.py [OUT]
+if __name__ == "__main__":  # python -m bench.gen [OUT]
     import json
     import sys
 

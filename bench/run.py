@@ -1,7 +1,8 @@
 """`make bench`: throughput, memory, cold starts, the offline workflow and the AWS cost per case.
 
-Writes bench/results.json and docs/performance.md. Every figure is measured in this run on this
-machine; docs/performance.md explains each one, says which miss their aim and why.
+Writes bench/results.json and docs/performance.md (bench/templates/performance.md.j2, filled by
+``render``). Every figure is measured in this run on this machine; docs/performance.md explains each
+one, says which miss their aim and why.
 
     .venv/bin/python bench/run.py            # everything (about 6-8 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # smaller repeats, for trying the script out
@@ -37,8 +38,9 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
@@ -50,6 +52,7 @@ DATA = PROJECT / "bench" / "data"
 RESULTS = PROJECT / "bench" / "results.json"
 DOC = PROJECT / "docs" / "performance.md"
 REGION = "eu-west-2"
+T = TypeVar("T")
 
 # Aims from the issue
 AIM_INGEST_RATIO = 0.25
@@ -111,12 +114,17 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def rss_now_mb() -> float:
+def _proc_status_mb(field: str) -> float:
+    """One kB figure of /proc/self/status (``VmRSS``, ``VmHWM``), in MB; 0 where there is none."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_now_mb() -> float:
+    return _proc_status_mb("VmRSS")
 
 
 def peak_rss_mb() -> float:
@@ -130,11 +138,7 @@ def peak_rss_mb() -> float:
 
 
 def vm_hwm_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return _proc_status_mb("VmHWM")
 
 
 # ================================================================================== machine
@@ -388,12 +392,9 @@ def cold_imports(processes: int) -> dict[str, Any]:
     # so drift affects every target alike
     for i in range(processes + 1):
         for name, code in targets.items():
-            env = _child_env({"POWERTOOLS_SERVICE_NAME": name})
-            out = subprocess.run(
-                [sys.executable, "-c", code], env=env, cwd=PROJECT, capture_output=True, text=True, check=True
-            )
+            ms = _import_ms(code, name)
             if i:
-                samples[name].append(float(out.stdout.strip().splitlines()[-1]))
+                samples[name].append(ms)
         log(f"cold imports round {i}/{processes}" + (" (warm-up, discarded)" if not i else ""))
     base = median(samples["baseline"])
     per = {h: round(median(samples[h]), 1) for h in handlers}
@@ -405,13 +406,7 @@ def cold_imports(processes: int) -> dict[str, Any]:
     with_boto3 = IMPORT_HANDLER.format(path=str(PROJECT / "functions" / slowest / "app.py")).replace(
         "spec.loader.exec_module(module)\n", "spec.loader.exec_module(module)\nimport boto3\n"
     )
-    plus_boto3 = []
-    for _ in range(processes):
-        env = _child_env({"POWERTOOLS_SERVICE_NAME": slowest})
-        out = subprocess.run(
-            [sys.executable, "-c", with_boto3], env=env, cwd=PROJECT, capture_output=True, text=True, check=True
-        )
-        plus_boto3.append(float(out.stdout.strip().splitlines()[-1]))
+    plus_boto3 = [_import_ms(with_boto3, slowest) for _ in range(processes)]
     importtime = {h: _importtime(targets[h], h) for h in dict.fromkeys([*misses, slowest])}
     importtime["baseline"] = _importtime(IMPORT_BASELINE, "baseline")
     return {
@@ -426,6 +421,13 @@ def cold_imports(processes: int) -> dict[str, Any]:
         "slowest_with_boto3_ratio": round(median(plus_boto3) / base, 3),
         "importtime": importtime,
     }
+
+
+def _import_ms(code: str, name: str) -> float:
+    """Run one IMPORT_* snippet in a fresh interpreter (Powertools service ``name``); the ms it printed."""
+    env = _child_env({"POWERTOOLS_SERVICE_NAME": name})
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _importtime(code: str, name: str) -> dict[str, Any]:
@@ -594,15 +596,7 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
     for service, c in clients.items():
         c.meta.events.register(f"before-call.{service}.*", count)
 
-    import gc
-
-    gc.collect()
-    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
-    started = time.perf_counter()
-    result = ingest_object(bucket, key, None, settings)
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
-    after_now = rss_now_mb()
+    result, measured = _measure_rss(lambda: ingest_object(bucket, key, None, settings))
     if started_mock is not None:
         started_mock.stop()
     sqs_calls = sum(v for k, v in calls.items() if k.startswith("sqs."))
@@ -613,13 +607,7 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
         "rows_read": result.counts.rows_read,
         "cases": result.counts.cases,
         "queued": result.queued,
-        "seconds": round(seconds, 2),
-        "peak_rss_mb": round(peak, 1),
-        "baseline_peak_rss_mb": round(baseline_peak, 1),
-        "baseline_rss_mb": round(baseline_now, 1),
-        "growth_mb": round(peak - baseline_now, 1),
-        "rss_after_mb": round(after_now, 1),
-        "vm_hwm_mb": round(vm_hwm_mb(), 1),
+        **measured,
         "aws_calls": dict(sorted(calls.items())),
         "sqs_calls": sqs_calls,
         "sqs_calls_per_case": round(sqs_calls / result.queued, 4) if result.queued else None,
@@ -630,17 +618,10 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
 def _child_domain_rss(path: Path) -> dict[str, Any]:
     """The same file through the domain path only (no AWS, no boto3): open_ofsted streaming from
     disk, process, case messages and their serialisation, the report lines."""
-    import gc
-
     from advocacy_notify.domain.authorities import AuthorityDirectory
 
     AuthorityDirectory.default()
-    gc.collect()
-    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
-    started = time.perf_counter()
-    out = _ingest_domain(path, path.name, full=True)
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
+    out, measured = _measure_rss(lambda: _ingest_domain(path, path.name, full=True))
     return {
         "file": path.name,
         "transport": "domain",
@@ -648,6 +629,22 @@ def _child_domain_rss(path: Path) -> dict[str, Any]:
         "rows_read": out["rows_read"],
         "cases": out["cases"],
         "queued": out["messages"],
+        **measured,
+    }
+
+
+def _measure_rss(work: Callable[[], T]) -> tuple[T, dict[str, float]]:
+    """Run ``work`` once in this process: its time, and this process's RSS before it (after a
+    collection: the *baseline*) and at its peak, in MB."""
+    import gc
+
+    gc.collect()
+    baseline_peak, baseline_now = peak_rss_mb(), rss_now_mb()
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mb()
+    return result, {
         "seconds": round(seconds, 2),
         "peak_rss_mb": round(peak, 1),
         "baseline_peak_rss_mb": round(baseline_peak, 1),
@@ -1127,38 +1124,12 @@ def cost(off: dict[str, Any]) -> dict[str, Any]:
 # ================================================================================== docs
 
 
-def _n(x: float, digits: int = 0) -> str:
-    return f"{x:,.{digits}f}"
+TEMPLATES = PROJECT / "bench" / "templates"
 
 
-def _ok(met: bool) -> str:
-    return "met" if met else "**missed**"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
-
-
-def render(r: dict[str, Any]) -> str:
-    m = r["machine"]
-    thr, prof, imp, rss, off, c = (
-        r["throughput"],
-        r["profile"],
-        r["cold_imports"],
-        r["ingest_rss"],
-        r["offline"],
-        r["cost"],
-    )
-    data = r["data"]
-    big, small = rss["runs"]["provisional_100k.csv:null"], rss["runs"]["provisional_10k.csv:null"]
-    dbig, dsmall = rss["runs"]["provisional_100k.csv:domain"], rss["runs"]["provisional_10k.csv:domain"]
-    ratio_ok = r["ingest_vs_baseline_ratio"] >= AIM_INGEST_RATIO
-    rss_ok = r["ingest_rss_ratio_100k_vs_10k"] <= AIM_RSS_GROWTH
-    sqs_ok = r["sqs_calls_per_case"] <= AIM_SQS_CALLS_PER_CASE + 0.0005
-    misses = imp["misses"]
-    worst = max(r["cold_import_ratio"].values())
+def doc_context(r: dict[str, Any]) -> dict[str, Any]:
+    """The values bench/templates/performance.md.j2 shows, from one run's results: the results
+    themselves, whether each aim is met, and the figures worked out from them."""
     from advocacy_notify.domain.authorities import AuthorityDirectory
 
     directory = AuthorityDirectory.default()
@@ -1167,679 +1138,128 @@ def render(r: dict[str, Any]) -> str:
         found = directory.by_gss(code)
         return found.name if found else code
 
-    out: list[str] = []
-    w = out.append
-    w("# Performance")
-    w("")
-    w("<!-- Generated by `make bench` (bench/run.py) from bench/results.json: edit bench/run.py, not this file. -->")
-    w("")
-    w(
-        f"Measured on {m['date']} by `make bench`, which took {r['total_s'] / 60:.1f} minutes. Every figure "
-        "below comes from that one run, on the machine below; bench/results.json holds them all, with the "
-        "raw samples. Rerun with `make bench` (it regenerates the synthetic files under bench/data/, "
-        "git-ignored)."
-    )
-    w("")
-    w("## The machine")
-    w("")
-    w(
-        _table(
-            ["", ""],
-            [
-                ["CPUs (nproc)", m["nproc"]],
-                ["CPU model (/proc/cpuinfo)", m["cpu_model"]],
-                ["memory", f"{m['memory_gb']} GB"],
-                ["Python", f"{m['python']} ({m['implementation']})"],
-                ["platform", m["platform"]],
-                [
-                    "libraries",
-                    f"boto3 {m['boto3']}, moto {m['moto']}, pydantic {m['pydantic']}, "
-                    f"aws-lambda-powertools {m['aws_lambda_powertools']}",
-                ],
-            ],
-        )
-    )
-    w("")
-    w("## Summary")
-    w("")
-    cold_rows = ", ".join(f"{h} {v}x" for h, v in sorted(r["cold_import_ratio"].items(), key=lambda x: -x[1]))
-    w(
-        _table(
-            ["figure", "value", "aim", ""],
-            [
-                [
-                    "ingest throughput, 100k-row CSV (`ingest_rows_per_s`)",
-                    f"{_n(r['ingest_rows_per_s'])} rows/s",
-                    "",
-                    "",
-                ],
-                [
-                    "bare `csv.reader` on the same bytes (`csv_baseline_rows_per_s`)",
-                    f"{_n(r['csv_baseline_rows_per_s'])} rows/s",
-                    "",
-                    "",
-                ],
-                [
-                    "ingest / baseline (`ingest_vs_baseline_ratio`)",
-                    f"{r['ingest_vs_baseline_ratio']:.1%}",
-                    f">= {AIM_INGEST_RATIO:.0%}",
-                    _ok(ratio_ok),
-                ],
-                [
-                    "ingest throughput, the same rows as XLSX (`ingest_xlsx_rows_per_s`)",
-                    f"{_n(r['ingest_xlsx_rows_per_s'])} rows/s",
-                    "",
-                    "",
-                ],
-                [
-                    "ingest peak RSS, 10k rows / 100k rows",
-                    f"{r['ingest_peak_rss_mb_10k']} MB / {r['ingest_peak_rss_mb_100k']} MB (baseline before "
-                    f"ingest {r['ingest_baseline_rss_mb_10k']} / {r['ingest_baseline_rss_mb_100k']} MB)",
-                    f"100k <= {AIM_RSS_GROWTH}x 10k",
-                    f"{_ok(rss_ok)} ({r['ingest_rss_ratio_100k_vs_10k']:.2f}x)",
-                ],
-                [
-                    "SQS calls per case while ingesting in moto (`sqs_calls_per_case`)",
-                    f"{r['sqs_calls_per_case']}",
-                    f"floor {AIM_SQS_CALLS_PER_CASE}",
-                    _ok(sqs_ok),
-                ],
-                [
-                    "cold import, per handler / baseline",
-                    f"{min(r['cold_import_ms'].values())}-{max(r['cold_import_ms'].values())} ms / "
-                    f"{r['cold_import_baseline_ms']} ms ({cold_rows})",
-                    f"<= {AIM_COLD_IMPORT_RATIO}x each",
-                    _ok(not misses) + (f" (worst {worst}x)" if not misses else f": {', '.join(misses)}"),
-                ],
-                [
-                    "offline workflow, upload to 1,000 first emails (`offline_cases_per_s`)",
-                    f"{r['offline_cases_per_s']} cases/s",
-                    "",
-                    "",
-                ],
-                [
-                    "AWS cost per 1,000 cases, answered after the first email (`aws_cost_per_1000_cases_usd`)",
-                    f"${r['aws_cost_per_1000_cases_usd']:.3f}",
-                    "",
-                    "",
-                ],
-                [
-                    "AWS cost per 1,000 cases that stay silent to the end (2 reminders, escalation, closed unresolved)",
-                    f"${r['aws_cost_per_1000_cases_silent_to_unresolved_usd']:.3f}",
-                    "",
-                    "",
-                ],
-            ],
-        )
-    )
-    w("")
-
-    # ---------------------------------------------------------------- data
-    w("## The synthetic data (bench/gen.py)")
-    w("")
-    w(
-        "Provisional files as Ofsted shares them: two title rows, the header on row 3 (`URN`, `Setting name`, "
-        "`Provision type`, `Registration status`, `Local authority`, `Provisional judgement`, "
-        "`Provisional judgement date` as dd/mm/yyyy, `Placing authorities`), UTF-8 with a BOM, CRLF. Each home "
-        "lists 1-4 placing authorities (35/35/20/10%) in the wide layout, separated by `; ` (and sometimes `;`, "
-        "` | ` or a line break). Authorities are drawn without replacement, weighted by the children looked "
-        f"after on 31 March {data.get('cla_year', '')} by each authority (DfE, "
-        "`cla_number_and_rate_per_10k_children.csv`; the home's own authority is one of them 40% of the time), "
-        "and written as real files write them: the canonical name (70%), a real variant from "
-        '`la_name_variants.csv` (17%: "Leeds City Council", "Bristol, City of", "Tameside Mbc"), the GSS '
-        'code (8%), the DfE code (2%) or in capitals (3%); 0.6% of names are ambiguous ("Cumbria", '
-        '"Northamptonshire", a joint name) and 0.3% Welsh councils (unknown). 3% of rows are out of scope (another '
-        "provision type), 3% have another grade, 0.5% are broken (bad URN, impossible or unreadable date, "
-        "unrecognised judgement, blank provision type) and 0.1% of homes have no placing authority. The XLSX is "
-        "the 100k file's rows with typed dates and most 7-digit URNs stored as numbers. The generator knows what "
-        "each row must become; the benchmark checks the reader's counts against it."
-    )
-    w("")
-    rows = []
-    for name in ("provisional_100k.csv", "provisional_100k.xlsx", "provisional_10k.csv", "provisional_1000_cases.csv"):
-        d = data[name]
-        rows.append(
-            [
-                name,
-                _n(d["bytes"] / 1e6, 1) + " MB",
-                _n(d["rows"]),
-                _n(d["homes"]),
-                _n(d["expected_cases"]),
-                _n(d["skipped"]),
-                _n(d["rejected"]),
-                _n(d["unresolved_names"]),
-            ]
-        )
-    w(_table(["file", "size", "data rows", "homes", "cases", "skipped", "rejected", "unresolved names"], rows))
-    w("")
-    top = data["provisional_100k.csv"]["top_placing_authorities"]
-    w(
-        "Most frequent placing authorities in the 100k file: "
-        + ", ".join(f"{la(k)} ({_n(v)})" for k, v in top.items())
-        + f"; {data['provisional_100k.csv']['distinct_placing_authorities']} distinct authorities in all."
-    )
-    w("")
-
-    # ---------------------------------------------------------------- throughput
-    w("## 1. Ingest throughput")
-    w("")
-    w(
-        "What ingest does with a file before any AWS call, on the 100k-row file held in memory: "
-        "`open_ofsted` + `pipeline.process` with `AuthorityDirectory.default()` (find the header, map the "
-        "columns, filter, validate, resolve every placing authority, merge rows into homes, make case ids), "
-        "consuming every outcome into `Counts` and building one `CaseMessage` per case with `case_message`, "
-        "as `ingest_object` does. The baseline is a bare `csv.reader` over an `io.TextIOWrapper` on the same "
-        f"bytes. Rows are the file's {_n(thr['file_rows'])} data rows ({_n(thr['file_cases'])} cases). "
-        f"Median of {thr['rounds']} rounds, each round running every variant once, in this order, in this "
-        "process. The default directory (and its resolution cache) is built in the first round and reused, "
-        "as in a warm Lambda; the first round's times are in results.json."
-    )
-    w("")
-    sec = thr["seconds"]
-    w(
-        _table(
-            ["variant", "rows/s (median)", "seconds per round"],
-            [
-                [
-                    "bare csv.reader (baseline)",
-                    _n(thr["csv_baseline_rows_per_s"]),
-                    ", ".join(f"{x:.3f}" for x in sec["csv_baseline"]),
-                ],
-                ["ingest, CSV", _n(thr["ingest_rows_per_s"]), ", ".join(f"{x:.2f}" for x in sec["ingest_csv"])],
-                [
-                    "ingest, XLSX (same rows)",
-                    _n(thr["ingest_xlsx_rows_per_s"]),
-                    ", ".join(f"{x:.2f}" for x in sec["ingest_xlsx"]),
-                ],
-                [
-                    "bare calamine iter_rows on the XLSX (for reference)",
-                    _n(thr["xlsx_baseline_rows_per_s"]),
-                    ", ".join(f"{x:.2f}" for x in sec["xlsx_baseline"]),
-                ],
-                [
-                    "ingest, CSV, plus each case's DynamoDB document and SQS body and the report lines (for reference)",
-                    _n(thr["ingest_full_cpu_rows_per_s"]),
-                    ", ".join(f"{x:.2f}" for x in sec["ingest_csv_full"]),
-                ],
-            ],
-        )
-    )
-    w("")
-    w(
-        f"Ratio: **{r['ingest_vs_baseline_ratio']:.1%}** of the bare reader; aim >= {AIM_INGEST_RATIO:.0%}: "
-        f"{_ok(ratio_ok)}."
-    )
-    w("")
-    w(
-        f"Where the time goes (cProfile of one CSV run, {prof['total_s']} s under the profiler; shares of the "
-        "profiled time, cumulative for each function named):"
-    )
-    w("")
-    w(_table(["stage", "share"], [[s["stage"], f"{s['share']:.0%}"] for s in prof["stages"]]))
-    w("")
-    w("Most expensive functions by own time:")
-    w("")
-    w(_table(["function", "share"], [[f"`{t['function']}`", f"{t['share']:.1%}"] for t in prof["top_functions"][:8]]))
-    w("")
-    if not ratio_ok:
-        per_row_us = 1e6 / r["ingest_rows_per_s"]
-        base_us = 1e6 / r["csv_baseline_rows_per_s"]
-        aim_us = base_us / AIM_INGEST_RATIO
-        w("**Why it misses, and what would fix it.**")
-        w("")
-        w(
-            f"The bare reader spends {base_us:.2f} µs per row: `csv.reader` is C, and it does nothing with a row. "
-            f"The aim allows {aim_us:.1f} µs per row for everything ingest does; ingest spends {per_row_us:.1f} µs. "
-            f"Each row of this file is a home with {thr['file_cases'] / thr['file_rows']:.1f} cases on average, and "
-            "per row the Python code checks the scope, grade, URN and date, splits and resolves the placing "
-            "names, builds a `ParsedRow`, a `Home` and one `AuthorityMatch` per name, then per case a case id and "
-            "a validated `CaseMessage`. In CPython a simple operation costs tens of nanoseconds and a function "
-            f"call about a tenth of a microsecond, so {aim_us:.1f} µs per row is a few dozen calls: less than "
-            "splitting and resolving the names and building the objects takes. The reader itself (the first "
-            "line of the profile) is already cached and fast-pathed "
-            "(scope, grade, date and placing cells are memoised per distinct value; `ParsedRow` is built without "
-            "the frozen-dataclass `__setattr__` cost). The 25% aim is not reachable in CPython with one pydantic "
-            "object per case; it would take moving the per-row work into compiled code (e.g. a Rust or "
-            "Arrow-based reader that filters and splits columns before Python sees them)."
-        )
-        w("")
-        w(
-            "Already done after a first profile (these figures include them): resolved authority matches are "
-            "returned from the cache without a copy, case ids no longer format the date with strftime, and case "
-            "references are built without validating again (together 2.8 s to 2.1 s on this file)."
-        )
-        w("")
-        w(
-            "- What is left: `CaseMessage` is still validated once per case (it is the queue's contract), and "
-            "each home is a pydantic `Home` with one `AuthorityMatch` per name.\n"
-            "- None of this matters for how long ingest takes: every case costs two DynamoDB round trips and a "
-            "tenth of an SQS one (section 2), about 100 times the CPU the domain path spends on it."
-        )
-        w("")
-
-    # ---------------------------------------------------------------- memory
-    w("## 2. Ingest memory (peak RSS)")
-    w("")
-    w(
-        "Each figure is a fresh `python bench/run.py --child-rss FILE MODE` process: it imports the project, "
-        "creates the boto3 clients, records its RSS (the *baseline*), calls the real "
-        "`advocacy_notify.logic.ingest.ingest_object(bucket, key, None, settings)` once, exactly as the "
-        "ingest handler does, then reads `resource.getrusage(RUSAGE_SELF).ru_maxrss` (the *peak*). Linux carries "
-        "a parent's high-water mark into `ru_maxrss` of a child started with vfork/posix_spawn and exec (a first "
-        "run of this benchmark saw every child report the bench process's own peak), so the measuring processes "
-        "are started by a small runner process that the bench starts before it grows; the benchmark checks that "
-        "the runner's peak is below each child's baseline, and records VmHWM from /proc/self/status as well."
-    )
-    w("")
-    w(
-        "**Deviation from the brief: the AWS services are not moto here.** The requests go through the whole "
-        "botocore client (parameter validation, serialisation, signing, the event hooks, response parsing) and are "
-        "answered at botocore's transport hook (`before-send`, the hook moto itself uses) by a double that keeps "
-        "nothing: `GetObject` streams the file from disk as S3's socket would, `PutObject` reads the report "
-        "body in 1 MiB chunks and drops it, `PutItem`, `UpdateItem`, `SendMessageBatch` and `Publish` succeed. "
-        "Two measured reasons: (1) moto keeps every item, message and object it is sent in this same process, "
-        "and in its own representation that costs about 11 KB per case: ingesting the 10k file against "
-        "moto in-process peaked at 342 MB, 219 MB above its baseline, so the figure measured moto, not ingest; "
-        "(2) time: moto needs about 4.8 ms per case here (two DynamoDB calls through its request parser and "
-        "expression evaluator, and its FIFO queue rescans every stored message on each send, which is "
-        "quadratic), so the 100k file (190k cases) would take about 15 minutes on its own, over the 10-minute "
-        "budget of `make bench`. (Those moto figures are from a one-off run on 2026-11-24; "
-        "`bench/run.py --with-moto-rss` repeats it.) The domain-only rows run the same file through "
-        "`open_ofsted` + `process` + the case messages and report lines with no AWS client at all."
-    )
-    w("")
-    rss_rows = []
-    for key, run in rss["runs"].items():
-        name, mode = key.split(":")
-        label = {
+    thr, imp, rss, off, c = r["throughput"], r["cold_imports"], r["ingest_rss"], r["offline"], r["cost"]
+    runs = rss["runs"]
+    big, small = runs["provisional_100k.csv:null"], runs["provisional_10k.csv:null"]
+    met = {
+        "ingest_ratio": r["ingest_vs_baseline_ratio"] >= AIM_INGEST_RATIO,
+        "rss": r["ingest_rss_ratio_100k_vs_10k"] <= AIM_RSS_GROWTH,
+        "sqs": r["sqs_calls_per_case"] <= AIM_SQS_CALLS_PER_CASE + 0.0005,
+    }
+    met["all"] = all(met.values()) and not imp["misses"]
+    base_us = 1e6 / r["csv_baseline_rows_per_s"]
+    ms_per_case_on_aws = rss["aws_requests_per_case"] * 4 + rss["ingest_ms_per_case_without_network"]
+    base_it = imp["importtime"]["baseline"]
+    slowest_it = imp["importtime"].get(imp["slowest"], {})
+    return {
+        "r": r,
+        "m": r["machine"],
+        "data": r["data"],
+        "thr": thr,
+        "prof": r["profile"],
+        "imp": imp,
+        "rss": rss,
+        "off": off,
+        "c": c,
+        "p": c["prices_usd"],
+        "big": big,
+        "small": small,
+        "dbig": runs["provisional_100k.csv:domain"],
+        "dsmall": runs["provisional_10k.csv:domain"],
+        "aim": {
+            "ingest_ratio": AIM_INGEST_RATIO,
+            "rss_growth": AIM_RSS_GROWTH,
+            "sqs_calls_per_case": AIM_SQS_CALLS_PER_CASE,
+            "cold_import_ratio": AIM_COLD_IMPORT_RATIO,
+        },
+        "met": met,
+        "cold": {
+            "misses": imp["misses"],
+            "worst": max(r["cold_import_ratio"].values()),
+            "fastest_ms": min(r["cold_import_ms"].values()),
+            "slowest_ms": max(r["cold_import_ms"].values()),
+            "by_ratio": sorted(r["cold_import_ratio"].items(), key=lambda x: -x[1]),
+        },
+        "cla_year": r["data"].get("cla_year", ""),
+        "data_files": (
+            "provisional_100k.csv",
+            "provisional_100k.xlsx",
+            "provisional_10k.csv",
+            "provisional_1000_cases.csv",
+        ),
+        "top_placing": [(la(k), v) for k, v in r["data"]["provisional_100k.csv"]["top_placing_authorities"].items()],
+        "per_row": {
+            "baseline_us": base_us,
+            "aim_us": base_us / AIM_INGEST_RATIO,
+            "ingest_us": 1e6 / r["ingest_rows_per_s"],
+        },
+        "rss_runs": [(*key.split(":"), run) for key, run in runs.items()],
+        "what_runs": {
             "null": "ingest_object, AWS double",
             "domain": "domain path only",
             "moto": "ingest_object, moto in-process",
-        }[mode]
-        rss_rows.append(
-            [
-                name,
-                label,
-                _n(run["cases"]),
-                run["baseline_rss_mb"],
-                run["peak_rss_mb"],
-                run["growth_mb"],
-                f"{run['seconds']:.1f}",
-            ]
-        )
-    w(_table(["file", "what runs", "cases", "RSS before (MB)", "peak RSS (MB)", "growth (MB)", "seconds"], rss_rows))
-    w("")
-    w(
-        f"100k / 10k peak: **{r['ingest_rss_ratio_100k_vs_10k']:.2f}x**; aim <= {AIM_RSS_GROWTH}x: {_ok(rss_ok)}. "
-        f"Read it with the growth column: above the same {small['baseline_rss_mb']} MB baseline (interpreter, "
-        f"boto3 clients, pydantic models, the directory), ingest grew {small['growth_mb']} MB for the 10k file and "
-        f"{big['growth_mb']} MB for the 100k file, about {rss['growth_bytes_per_case']} bytes per extra case; "
-        f"the domain path alone grows the same way ({dsmall['growth_mb']} and {dbig['growth_mb']} MB). The file "
-        "itself is streamed (the CSV is decoded incrementally from the S3 body; the report is spooled to temporary "
-        "files and uploaded from disk), so the bytes of neither are ever held whole."
-    )
-    w("")
-    w(
-        "What grows is `pipeline.process`'s `seen_cases`: a set of every case id in the file (tracemalloc on the "
-        "100k file: about 13 MB of case-id strings from `cases.case_id_for` plus an 8 MB set table at "
-        "95,000 rows). It stops a case from being queued twice when the same home appears twice in a file. "
-        "Smaller, and bounded: the reader's per-value caches (at most 20,000 entries each, a few MB). "
-        "For a real provisional file (tens of homes) none of this matters; for a 1M-row file it would be about "
-        f"{rss['growth_bytes_per_case'] * 1.9 * 1e6 / 1024 / 1024:.0f} MB. "
-        "Fix, if wanted: keep `seen_cases` per home group only and leave cross-file repeats to the conditional "
-        "`PutItem` that ingest already makes for every case (a repeat is then counted as `already_known`, as a "
-        "re-upload is today)."
-    )
-    w("")
-    ms_per_case_on_aws = rss["aws_requests_per_case"] * 4 + rss["ingest_ms_per_case_without_network"]
-    w("**A finding about ingest time (not a memory figure):**")
-    w("")
-    w(
-        f"With no network at all, ingest spent {rss['ingest_ms_per_case_without_network']} ms of CPU per case "
-        f"({rss['aws_requests_per_case']} AWS requests per case: a conditional `PutItem` to claim it, an "
-        "`UpdateItem` with `ReturnValues=ALL_NEW` to mark it queued, and a tenth of a `SendMessageBatch`), "
-        f"{big['seconds']:.0f} s for the 100k file. On AWS each of those requests is also a network round trip "
-        "(single-digit milliseconds for DynamoDB in-region), made one after another: at an assumed 4 ms per "
-        f"request the 100k file would need about {big['cases'] * ms_per_case_on_aws / 1000 / 60:.0f} "
-        "minutes, far over the ingest function's 300 s timeout (and Lambda's 15-minute maximum). The function "
-        "would time out, be retried twice by the asynchronous invocation (each retry skipping the cases already "
-        "queued), and the event would then land in the failed-events queue with the rest of the file not queued. "
-        "At the same assumption one invocation queues about "
-        f"{300_000 / ms_per_case_on_aws:,.0f} cases, so a real provisional "
-        "file (tens of homes) is far inside the limit; a file of tens of thousands of homes is not. What would fix "
-        "it: claim cases with `BatchWriteItem` (25 per request; the claim condition would move to a "
-        "`TransactWriteItems` of up to 100, or to the notify side, which already tolerates repeats), "
-        "drop `ReturnValues=ALL_NEW` on the `queued_at` update (ingest ignores the item it returns), and send "
-        "the batches from a few threads."
-    )
-    w("")
-
-    # ---------------------------------------------------------------- sqs
-    w("## 3. SQS calls per case")
-    w("")
-    ingest_calls = {
-        k.split(" ", 1)[1]: v for k, v in off["to_first_email"]["aws_calls"].items() if k.startswith("ingest ")
-    }
-    w(
-        "Counted with botocore's event hooks (`before-call`/`provide-client-params` on "
-        '`advocacy_notify.adapters.aws.client("sqs")`) while the offline workflow ingested the 1,000-case file '
-        f"in moto: {ingest_calls.get('sqs.SendMessageBatch', 0)} `SendMessageBatch` calls for {off['cases']} cases, "
-        f"**{r['sqs_calls_per_case']} calls per case** (floor {AIM_SQS_CALLS_PER_CASE}: {_ok(sqs_ok)}). The "
-        f"AWS-double runs agree: {small['sqs_calls_per_case']} for the 10k file and {big['sqs_calls_per_case']} for "
-        "the 100k file (ten messages per batch; the last batch of a file may be partial). Every AWS call ingest "
-        "made for the 1,000-case file: " + ", ".join(f"{k} {v}" for k, v in sorted(ingest_calls.items())) + "."
-    )
-    w("")
-
-    # ---------------------------------------------------------------- cold imports
-    w("## 4. Cold imports")
-    w("")
-    w(
-        "Each `functions/<name>/app.py` imported by file path with `importlib` in a fresh `python -c` process "
-        "(the time of the import inside the process, so interpreter start-up is excluded), with "
-        "`POWERTOOLS_TRACE_DISABLED=1`, the region, the Powertools service name and namespace and the template's "
-        "table, queue, topic and secret variables set. The baseline is `import boto3, pydantic` plus "
-        "`from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(namespace='x'); Tracer()`. "
-        f"One discarded warm-up round, then {imp['processes']} rounds, round-robin over all targets; median per target."
-    )
-    w("")
-    w(
-        _table(
-            ["handler", "median ms", "x baseline", f"aim <= {AIM_COLD_IMPORT_RATIO}x", "samples (ms)"],
-            [
-                [
-                    "baseline",
-                    r["cold_import_baseline_ms"],
-                    "1.00",
-                    "",
-                    ", ".join(str(x) for x in imp["samples_ms"]["baseline"]),
-                ]
-            ]
-            + [
-                [
-                    f"`{h}`",
-                    v,
-                    f"{r['cold_import_ratio'][h]:.2f}",
-                    _ok(r["cold_import_ratio"][h] <= AIM_COLD_IMPORT_RATIO),
-                    ", ".join(str(x) for x in imp["samples_ms"][h]),
-                ]
-                for h, v in sorted(r["cold_import_ms"].items())
-            ],
-        )
-    )
-    w("")
-    base_it = imp["importtime"]["baseline"]
-    for h, it in imp["importtime"].items():
-        if h == "baseline":
-            continue
-        label = "misses its aim" if h in misses else "is the slowest (all are within the aim)"
-        w(
-            f"`python -X importtime` for `{h}`, which {label}: {it['total_ms']} ms of imports in that run, "
-            f"against {base_it['total_ms']} ms for the baseline's (importtime's own overhead inflates both). What "
-            "each imports itself, with everything those imports pull in (cumulative ms):"
-        )
-        w("")
-        w(
-            _table(
-                [f"`{h}` imports", "ms", "the baseline imports", "ms "],
-                [
+        },
+        "memory_for_1m_rows_mb": rss["growth_bytes_per_case"] * 1.9 * 1e6 / 1024 / 1024,
+        "on_aws": {
+            "minutes_for_100k": big["cases"] * ms_per_case_on_aws / 1000 / 60,
+            "cases_per_invocation": 300_000 / ms_per_case_on_aws,
+        },
+        "ingest_calls": {
+            k.split(" ", 1)[1]: v for k, v in off["to_first_email"]["aws_calls"].items() if k.startswith("ingest ")
+        },
+        "importtime": [
+            {
+                "handler": h,
+                "total_ms": it["total_ms"],
+                "project_modules_ms": it["project_modules_ms"],
+                "rows": [
                     [*(a or ("", "")), *(b or ("", ""))]
                     for a, b in itertools.zip_longest(
                         list(it["top_packages_ms"].items()), list(base_it["top_packages_ms"].items())
                     )
                 ],
-            )
-        )
-        w("")
-        w(
-            "The project's modules among them (cumulative ms): "
-            + ", ".join(f"`{k}` {v}" for k, v in it["project_modules_ms"].items())
-            + "."
-        )
-        w("")
-    if misses:
-        w(
-            "What would fix it: import what is only used on some paths inside the function that uses it "
-            "(the modules listed above), as `adapters/aws.py` already does for boto3."
-        )
-    else:
-        w(
-            "Every handler is within the aim; the breakdown above shows what the slowest one adds to the baseline "
-            "(its project modules and the Powertools utilities it uses)."
-        )
-    w("")
-    it = imp["importtime"].get(imp["slowest"], {})
-    if not any(k.split(".")[0] == "boto3" for k in it.get("top_packages_ms", {})):
-        w(
-            "One caveat, in the handlers' favour: they import boto3 lazily (`adapters/aws.py` imports it when the "
-            "first client is made), so the figures above leave boto3 out while the baseline includes it; the first "
-            "AWS call of a cold invocation pays it (less than the baseline does: the X-Ray SDK has already "
-            f"imported much of botocore). Measured the same way, `{imp['slowest']}` followed by `import boto3` takes "
-            f"{imp['slowest_with_boto3_ms']} ms, {imp['slowest_with_boto3_ratio']:.2f}x the baseline "
-            f"({'still within' if imp['slowest_with_boto3_ratio'] <= AIM_COLD_IMPORT_RATIO else 'over'} the "
-            f"{AIM_COLD_IMPORT_RATIO}x aim). What would bring the handlers down: the project's pydantic models are "
-            "built at import "
-            "(`advocacy_notify.domain.models` and the request models in `logic/`), and `observability` creates the "
-            "Tracer, which imports the X-Ray SDK (about 100 ms, in the baseline too) even with tracing disabled."
-        )
-    w("")
-
-    # ---------------------------------------------------------------- offline
-    w("## 5. The offline workflow: 1,000 cases to the first email")
-    w("")
-    t1 = off["transitions_at_first_email"]
-    w(
-        "`OfflineEnv(day_seconds=86400)` (moto in-process, the stack from template.yaml, the real handlers); the "
-        f"1,000-case file ({data['provisional_1000_cases.csv']['homes']} homes) is uploaded through the bucket "
-        "notification, and the clock stops when moto's SES outbox holds 1,000 initial emails (one per case; "
-        "no reminder can fire on a one-day day). Stack set-up is not counted."
-    )
-    w("")
-    inv = off["to_first_email"]["invocations"]
-    w(
-        _table(
-            ["", ""],
-            [
-                ["stack set-up (not counted)", f"{off['setup_s']} s"],
-                ["upload and ingest (1,000 cases queued)", f"{off['ingest_s']} s"],
-                ["upload to the 1,000th first email", f"{off['seconds_to_last_first_email']} s"],
-                ["**cases per second, end to end (`offline_cases_per_s`)**", f"**{off['offline_cases_per_s']}**"],
-                [
-                    "cases per second after ingest (notify, Step Functions, send_email)",
-                    off["first_email_phase_cases_per_s"],
-                ],
-                ["Lambda invocations", ", ".join(f"{k} {v}" for k, v in inv.items())],
-                [
-                    "invocation time, median / longest (ms)",
-                    ", ".join(
-                        f"{k} {v} / {off['to_first_email']['lambda_max_ms'][k]}"
-                        for k, v in off["to_first_email"]["lambda_median_ms"].items()
-                    )
-                    + " (ingest's second invocation is its own report's notification, ignored at once)",
-                ],
-                [
-                    "state transitions per execution so far (sample of executions)",
-                    f"{t1['per_execution_median']} ({t1['sampled']} sampled)",
-                ],
-            ],
-        )
-    )
-    w("")
-    w(
-        "This measures moto more than the system. The ingest invocation holds the in-process Lambda lock "
-        "while it runs, so the SQS poller cannot start notify until ingest has queued everything, and moto's "
-        "FIFO queue scans every stored message on each send (its queue attributes and deduplication), which "
-        f"makes ingest quadratic in the queue's depth: {off['ingest_s']:.0f} s for 1,000 cases here, against "
-        "about 1 ms of client CPU per case without moto (section 2). After ingest, each case costs a share of a "
-        "notify batch (moto's `StartExecution` starts a thread per execution) and a `PlanStage` and a "
-        "`SendEmailAndWait` task run by moto's ASL interpreter, each calling the in-process Lambda through "
-        "moto's Lambda API. On AWS the notify batches run concurrently across message groups and none of this "
-        "applies; the figure is useful to compare offline runs with each other, not to size AWS."
-    )
-    w("")
-
-    # ---------------------------------------------------------------- cost
-    w("## 6. AWS cost per 1,000 cases")
-    w("")
-    p = c["prices_usd"]
-    w(
-        f"Prices: published on-demand prices for eu-west-2 (London), as assumed on {c['price_date']}. Check "
-        "them before relying on the result; the arithmetic is in bench/run.py (`PRICES`, `cost`)."
-    )
-    w("")
-    w(
-        _table(
-            ["service", "price", "note"],
-            [
-                [
-                    "Step Functions Standard",
-                    f"${p['stepfunctions_standard_per_transition'] * 1000:.3f} per 1,000 state transitions",
-                    "",
-                ],
-                [
-                    "Lambda arm64",
-                    f"${p['lambda_arm64_per_gb_s']:.10f} per GB-s; "
-                    f"${p['lambda_per_request'] * 1e6:.2f} per 1M requests",
-                    "ingest 1,024 MB, the others 512 MB (template.yaml)",
-                ],
-                [
-                    "SQS FIFO",
-                    f"${p['sqs_fifo_per_request'] * 1e6:.2f} per 1M requests",
-                    "per 64 KB chunk; every batch here is one",
-                ],
-                ["SES", f"${p['ses_per_email'] * 1000:.2f} per 1,000 emails", "billed per recipient"],
-                [
-                    "DynamoDB on-demand",
-                    f"${p['dynamodb_per_wru'] * 1e6:.4f} per 1M write units; "
-                    f"${p['dynamodb_per_rru'] * 1e6:.4f} per 1M read units",
-                    "the brief's $1.4135 / $0.283 are London's prices before AWS halved on-demand "
-                    "throughput prices in every region on 1 Nov 2024; halved here",
-                ],
-            ],
-        )
-    )
-    w("")
-    w(
-        "Quantities are counted in the offline run above, not estimated: Lambda invocations and their durations "
-        "from `env.calls` (each `Invocation.seconds`, rounded up to the millisecond and multiplied by the "
-        "function's memory), state transitions from `get_execution_history` of a sample of executions "
-        "(`*StateEntered` events), SES recipients from moto's outbox, DynamoDB requests by function through the "
-        "client's event hooks with their capacity units worked out from the items written and read (1 KB "
-        "per write unit, 4 KB per read unit, half for eventually consistent reads, double for transactions, "
-        "plus the cases table's `status-index` GSI, projection ALL, for every write of a case item), and SQS "
-        "requests as ingest's `SendMessageBatch` calls plus one `ReceiveMessage` and one "
-        "`DeleteMessageBatch` per notify batch (what Lambda's event source mapping makes; the offline poller's "
-        "idle polls are not counted). Then 20 cases were answered through the real respond function (GET the "
-        "form, POST the answer; `SendTaskSuccess` ends the execution at `Answered`) and measured the same way. "
-        "The rest of a silent case is projected from the ASL path: 2 reminders and the escalation each repeat the "
-        "measured first stage (`PlanStage` + `send_email`), then `close_case` (its duration assumed equal to "
-        f"send_email's, {CLOSE_CASE_WRU} write units); transitions along the paths are "
-        f"{c['asl_transitions']['to_first_email']} to the first email, "
-        f"{c['asl_transitions']['answered_after_first_email']} when answered then, "
-        f"{c['asl_transitions']['silent_to_unresolved']} for a case silent to the end."
-    )
-    w("")
-    parts = [
-        ("through the first email (measured)", c["through_first_email"]),
-        ("an answer (measured, 20 answers scaled to 1,000)", c["answer"]),
-        ("rest of a silent case (projected)", c["silent_rest"]),
-    ]
-    keys = list(c["through_first_email"]["quantities_per_1000_cases"])
-    labels = {
-        "lambda_requests": "Lambda requests",
-        "lambda_gb_s": "Lambda GB-s",
-        "state_transitions": "state transitions",
-        "sqs_requests": "SQS requests",
-        "ses_emails": "SES emails (recipients)",
-        "dynamodb_wru": "DynamoDB write units",
-        "dynamodb_rru": "DynamoDB read units",
+            }
+            for h, it in imp["importtime"].items()
+            if h != "baseline"
+        ],
+        "boto3_caveat": not any(k.split(".")[0] == "boto3" for k in slowest_it.get("top_packages_ms", {})),
+        "close_case_wru": CLOSE_CASE_WRU,
+        "cost_parts": [
+            ("through the first email (measured)", c["through_first_email"]),
+            ("an answer (measured, 20 answers scaled to 1,000)", c["answer"]),
+            ("rest of a silent case (projected)", c["silent_rest"]),
+        ],
+        "cost_items": [(key, COST_LABELS[key]) for key in c["through_first_email"]["quantities_per_1000_cases"]],
     }
-    w("Per 1,000 cases, quantity and USD:")
-    w("")
-    w(
-        _table(
-            ["item", *(name for name, _ in parts)],
-            [
-                [
-                    labels[k],
-                    *(
-                        f"{_n(part['quantities_per_1000_cases'][k], 1)} = ${part['usd_per_1000_cases'][k]:.4f}"
-                        for _, part in parts
-                    ),
-                ]
-                for k in keys
-            ]
-            + [["**total**", *(f"**${part['total_usd']:.4f}**" for _, part in parts)]],
-        )
-    )
-    w("")
-    w(
-        _table(
-            ["case outcome", "USD per 1,000 cases"],
-            [
-                ["through the first email only", f"${c['aws_cost_per_1000_cases_through_first_email_usd']:.4f}"],
-                [
-                    "**answered after the first email** (`aws_cost_per_1000_cases_usd`)",
-                    f"**${c['aws_cost_per_1000_cases_usd']:.4f}**",
-                ],
-                [
-                    "silent to the end: 2 reminders, escalation, closed unresolved",
-                    f"${c['aws_cost_per_1000_cases_silent_to_unresolved_usd']:.4f}",
-                ],
-            ],
-        )
-    )
-    w("")
-    first = c["through_first_email"]["usd_per_1000_cases"]
-    w(
-        f"SES dominates: each email goes to {c['recipients_per_email']['initial_and_reminders']} recipients (the "
-        "advocacy lead and the children's services inbox; the escalation to the senior contact and Help at Hand), "
-        f"${first['ses_emails']:.2f} of the ${c['through_first_email']['total_usd']:.2f} to the first email. "
-        "Then Step Functions transitions, then DynamoDB writes (a case is written about "
-        f"{c['through_first_email']['quantities_per_1000_cases']['dynamodb_wru'] / 1000:.0f} write units' worth by "
-        "its first email, counting the index). Lambda is a rounding error even with moto's slowness inside the "
-        "measured durations (ingest's share is inflated by moto's quadratic FIFO queue, section 5). Not included: "
-        "S3 (one GET and one PUT per file), KMS requests, SNS alerts, API Gateway (two requests per answer), "
-        "Secrets Manager (one read per cold send_email), CloudWatch metrics and logs (the functions wrote "
-        f"{c['log_bytes_per_1000_cases_to_first_email'] / 1e6:.1f} MB of log lines per 1,000 cases to the first "
-        "email, priced per GB ingested), X-Ray, and the fixed monthly costs (alarms, dashboard, storage)."
-    )
-    w("")
 
-    # ---------------------------------------------------------------- aims
-    w("## Aims missed, and why")
-    w("")
-    missed = []
-    if not ratio_ok:
-        missed.append(
-            f"- **Ingest throughput, {r['ingest_vs_baseline_ratio']:.1%} of a bare `csv.reader` (aim 25%).** A bare "
-            "C reader that does nothing with its rows is a floor no per-row Python work can reach a quarter of; "
-            "see section 1 for where the time goes, the changes that would narrow the gap, and why ingest's "
-            "duration is decided by its AWS requests, not by this."
-        )
-    if not rss_ok:
-        missed.append(
-            f"- **Ingest memory, 100k peak {r['ingest_rss_ratio_100k_vs_10k']:.2f}x the 10k peak (aim 1.3x).** "
-            "The growth is the file-wide `seen_cases` set (section 2)."
-        )
-    if not sqs_ok:
-        missed.append(f"- **SQS calls per case {r['sqs_calls_per_case']} (floor 0.1).**")
-    if misses:
-        missed.append(f"- **Cold imports over 1.5x the baseline: {', '.join(misses)}** (section 4).")
-    w("\n".join(missed) if missed else "None.")
-    w("")
-    if rss_ok:
-        w(
-            f"The memory aim is met ({r['ingest_rss_ratio_100k_vs_10k']:.2f}x), but partly because the peak includes "
-            f"a {small['baseline_rss_mb']} MB baseline: ingest's own growth was "
-            f"{rss['ingest_rss_growth_ratio_100k_vs_10k']}x from 10k to 100k rows (the `seen_cases` set, section 2)."
-        )
-        w("")
-    w("## Phases of this run")
-    w("")
-    w(_table(["phase", "seconds"], [[k, v] for k, v in r["phases_s"].items()] + [["total", r["total_s"]]]))
-    w("")
-    return "\n".join(out)
+
+COST_LABELS = {
+    "lambda_requests": "Lambda requests",
+    "lambda_gb_s": "Lambda GB-s",
+    "state_transitions": "state transitions",
+    "sqs_requests": "SQS requests",
+    "ses_emails": "SES emails (recipients)",
+    "dynamodb_wru": "DynamoDB write units",
+    "dynamodb_rru": "DynamoDB read units",
+}
+
+
+def render(r: dict[str, Any]) -> str:
+    """docs/performance.md for one run's results (bench/results.json)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,  # a figure missing from the results fails, never prints blank
+        autoescape=False,  # Markdown, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["n"] = lambda x, digits=0: f"{x:,.{digits}f}"  # 12,345 (or 12,345.6 with n(1))
+    env.filters["fmt"] = format  # any format spec: fmt(".1%"), fmt(".2f")
+    env.filters["ok"] = lambda met: "met" if met else "**missed**"
+    return env.get_template("performance.md.j2").render(doc_context(r))
 
 
 # ================================================================================== main

@@ -1,9 +1,13 @@
-"""Build small, valid XLSX and ODS workbooks in memory, for tests (no openpyxl needed).
+"""Build small workbooks in memory, for tests: XLSX with XlsxWriter (bench/xlsx.py), ODS and any zip
+by hand.
 
 Cells may be ``None`` or ``""`` (empty), ``str``, ``bool``, ``int``, ``float``,
 ``datetime.date`` or ``datetime.datetime``. Dates are written as typed dates (a serial
 number with a date number format in XLSX, ``office:value-type="date"`` in ODS), so
 python-calamine reads them back as ``date``/``datetime`` objects.
+
+The ODS builder stays hand-written: no well-kept ODS writer is cheap to add (odfpy, the one
+pandas uses, has had no release since 2020), and an ODS is one small XML file in a zip.
 
     make_xlsx([["URN", "Provision type"], [1234567, "Children's home"]])
     make_xlsx(rows, sheet_name="Data", extra_sheets=[("Notes", [["hello"]])])
@@ -18,11 +22,11 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from bench.xlsx import workbook_bytes
+
 Cell = object
 Rows = Sequence[Sequence[Cell]]
 SheetSpec = tuple[str, Rows]
-
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
 def _sheet_list(
@@ -43,66 +47,6 @@ def _sheet_list(
     return result
 
 
-def _col_letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _excel_serial(value: dt.date) -> float:
-    if isinstance(value, dt.datetime):
-        delta = value - _EXCEL_EPOCH
-    else:
-        delta = dt.datetime(value.year, value.month, value.day) - _EXCEL_EPOCH
-    return delta.days + delta.seconds / 86400
-
-
-def _xlsx_cell(ref: str, value: Cell) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, dt.datetime):
-        return f'<c r="{ref}" s="2"><v>{_excel_serial(value)!r}</v></c>'
-    if isinstance(value, dt.date):
-        return f'<c r="{ref}" s="1"><v>{_excel_serial(value)!r}</v></c>'
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
-    text = escape(str(value))
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
-def _xlsx_sheet(rows: Rows) -> str:
-    out = [
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
-    ]
-    for r, row in enumerate(rows, start=1):
-        cells = "".join(_xlsx_cell(f"{_col_letters(c)}{r}", v) for c, v in enumerate(row))
-        if cells:
-            out.append(f'<row r="{r}">{cells}</row>')
-    out.append("</sheetData></worksheet>")
-    return "".join(out)
-
-
-_XLSX_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    "</cellXfs></styleSheet>"
-)
-
-
 def make_xlsx(
     rows: Rows | None = None,
     sheet_name: str = "Sheet1",
@@ -110,65 +54,8 @@ def make_xlsx(
     *,
     sheets: Iterable[SheetSpec] | None = None,
 ) -> bytes:
-    """A minimal SpreadsheetML workbook; the first sheet is ``sheet_name`` unless ``sheets`` is given."""
-    specs = _sheet_list(rows, sheet_name, extra_sheets, sheets)
-    ct_sheets = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(specs) + 1)
-    )
-    content_types = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        f"{ct_sheets}</Types>"
-    )
-    root_rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>'
-    )
-    wb_sheets = "".join(
-        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>' for i, (name, _) in enumerate(specs, start=1)
-    )
-    workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f"<sheets>{wb_sheets}</sheets></workbook>"
-    )
-    wb_rels_items = "".join(
-        f'<Relationship Id="rId{i}" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-        f'Target="worksheets/sheet{i}.xml"/>'
-        for i in range(1, len(specs) + 1)
-    )
-    n = len(specs) + 1
-    wb_rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        f"{wb_rels_items}"
-        f'<Relationship Id="rId{n}" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-        'Target="styles.xml"/></Relationships>'
-    )
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", content_types)
-        zf.writestr("_rels/.rels", root_rels)
-        zf.writestr("xl/workbook.xml", workbook)
-        zf.writestr("xl/_rels/workbook.xml.rels", wb_rels)
-        zf.writestr("xl/styles.xml", _XLSX_STYLES)
-        for i, (_, sheet_rows) in enumerate(specs, start=1):
-            zf.writestr(f"xl/worksheets/sheet{i}.xml", _xlsx_sheet(sheet_rows))
-    return buf.getvalue()
+    """An XLSX workbook written by XlsxWriter; the first sheet is ``sheet_name`` unless ``sheets`` is given."""
+    return workbook_bytes(_sheet_list(rows, sheet_name, extra_sheets, sheets))
 
 
 # --- ODS -------------------------------------------------------------------------------
@@ -246,9 +133,26 @@ def make_ods(
 
 
 def make_zip(entries: Mapping[str, bytes | str], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """Any zip archive (for fake-workbook tests)."""
+    """Any zip archive (for fake-workbook tests): a zip that only poses as a workbook (no workbook
+    part, a Word document, a workbook part that is not XML) is what no spreadsheet writer makes."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression) as zf:
         for name, data in entries.items():
             zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def make_zip_bomb(uncompressed_bytes: int, *, fill: bytes = b"\x00") -> bytes:
+    """A zip posing as an XLSX whose sheet part inflates to ``uncompressed_bytes`` of ``fill``
+    (about 1,000 times its compressed size). Made by hand on purpose: a spreadsheet writer never
+    makes a sheet of one repeated byte, and it would hold the whole sheet in memory to write it;
+    this streams 1 MiB at a time."""
+    chunk = fill * ((1 << 20) // len(fill))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            for _ in range(uncompressed_bytes // len(chunk)):
+                sheet.write(chunk)
     return buf.getvalue()

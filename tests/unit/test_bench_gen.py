@@ -12,6 +12,7 @@ import pytest
 from advocacy_notify.domain.authorities import AuthorityDirectory
 from advocacy_notify.domain.ofsted import ParsedRow, RowRejected, RowSkipped, open_ofsted
 from advocacy_notify.domain.pipeline import Counts, HomeOut, process
+from python_calamine import CalamineWorkbook
 
 from bench import gen
 
@@ -87,6 +88,47 @@ def test_the_real_reader_reads_what_the_generator_says(
     assert counts.homes_without_placing_authority == stats.no_placing_authority
     expected = {str(r.urn): set(r.cases) for r in rows if r.kind == "case"}
     assert by_urn == expected  # each placing name resolved to the authority it was generated from
+
+
+def test_the_xlsx_holds_the_csv_rows_typed_as_excel_stores_them(
+    generated: tuple[gen.Generator, list[gen.Row], Path, Path],
+) -> None:
+    _, rows, csv_path, xlsx_path = generated
+    with csv_path.open(encoding="utf-8-sig", newline="") as f:
+        table = list(csv.reader(f))
+    sheet = CalamineWorkbook.from_path(str(xlsx_path)).get_sheet_by_index(0).to_python()
+    assert len(sheet) == len(table) == 3 + ROWS
+
+    def as_csv_text(cell: object) -> str:
+        if isinstance(cell, dt.date):
+            return cell.strftime("%d/%m/%Y")
+        if isinstance(cell, float) and cell.is_integer():
+            return str(int(cell))
+        return str(cell)
+
+    assert [[as_csv_text(c) for c in cells] for cells in sheet] == [
+        cells + [""] * (len(gen.HEADER) - len(cells)) for cells in table
+    ]
+    numeric_urns = text_urns = 0
+    for row, cells in zip(rows, sheet[3:], strict=True):
+        if isinstance(row.date, dt.date):
+            assert type(cells[6]) is dt.date  # a typed date, not text
+        if isinstance(row.urn, int):
+            assert isinstance(cells[0], str if row.urn_as_text else float)
+            numeric_urns += not row.urn_as_text
+            text_urns += row.urn_as_text
+    assert numeric_urns > 0
+    assert text_urns > 0
+
+
+def test_the_xlsx_reads_the_same_as_its_csv_twin(generated: tuple[gen.Generator, list[gen.Row], Path, Path]) -> None:
+    _, _, csv_path, xlsx_path = generated
+    with open_ofsted(csv_path) as f:
+        from_csv = list(f.rows())
+    with open_ofsted(xlsx_path) as f:
+        from_xlsx = list(f.rows())
+    assert len(from_csv) == ROWS
+    assert from_xlsx == from_csv
 
 
 def test_mix_shares(generated: tuple[gen.Generator, list[gen.Row], Path, Path]) -> None:

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import os
 import random
-import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -32,10 +31,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 try:
-    from sheet_builders import make_ods, make_xlsx, make_zip
+    from sheet_builders import make_ods, make_xlsx, make_zip, make_zip_bomb
 except ImportError:  # tests/unit became a package
-    from .sheet_builders import make_ods, make_xlsx, make_zip  # type: ignore[no-redef]
+    from .sheet_builders import make_ods, make_xlsx, make_zip, make_zip_bomb  # type: ignore[no-redef]
 
+from tests.conftest import HEADER as PROVISIONAL_HEADER  # the provisional layout, as bench/gen.py writes it
 from tests.conftest import REAL_DATA
 
 DATA = REAL_DATA / "ofsted"
@@ -47,16 +47,6 @@ TODAY = dt.date.today()
 RECENT = TODAY - dt.timedelta(days=20)
 RECENT_TEXT = RECENT.strftime("%d/%m/%Y")
 
-PROVISIONAL_HEADER = [
-    "URN",
-    "Setting name",
-    "Provision type",
-    "Registration status",
-    "Local authority",
-    "Provisional judgement",
-    "Provisional judgement date",
-    "Placing authorities",
-]
 PUBLIC_HEADER = [
     "Web link",
     "URN",
@@ -869,18 +859,6 @@ def test_wide_and_long_placing_layouts(tmp_path: Path) -> None:
 # --- broken files ---------------------------------------------------------------------
 
 
-def _zip_bomb_entry(size: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("xl/workbook.xml", "<workbook/>")
-        with zf.open("xl/worksheets/sheet1.xml", "w") as handle:
-            chunk = b"\x00" * (1 << 20)
-            for _ in range(size // len(chunk)):
-                handle.write(chunk)
-    return buf.getvalue()
-
-
 BROKEN_FILES: list[tuple[str, str, bytes, str]] = [
     ("empty", "f.csv", b"", "file is empty"),
     ("whitespace", "f.csv", b"  \r\n\t\n  ", "file is empty"),
@@ -898,7 +876,7 @@ BROKEN_FILES: list[tuple[str, str, bytes, str]] = [
         "old Excel .xls format is not supported",
     ),
     ("pdf", "f.csv", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "PDF"),
-    ("compression ratio bomb", "f.xlsx", _zip_bomb_entry(8 << 20), "workbook is too large when uncompressed"),
+    ("compression ratio bomb", "f.xlsx", make_zip_bomb(8 << 20), "workbook is too large when uncompressed"),
     ("docx", "f.xlsx", make_zip({"word/document.xml": "<w/>", "[Content_Types].xml": "<T/>"}), "not an XLSX"),
     (
         "workbook.xml that is not a workbook",
@@ -925,7 +903,7 @@ def test_broken_files_are_unreadable(tmp_path: Path, case: str, name: str, data:
 
 
 def test_zip_bomb_by_total_size(tmp_path: Path) -> None:
-    data = _zip_bomb_entry(3 << 20)
+    data = make_zip_bomb(3 << 20)
     limits = Limits(max_uncompressed_bytes=2 << 20, max_compression_ratio=1e9)
     with pytest.raises(FileUnreadable) as info:
         open_ofsted(write(tmp_path, "bomb.xlsx", data), limits=limits)
