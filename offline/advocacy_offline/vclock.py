@@ -499,12 +499,15 @@ class VirtualClock:
             self._now = max(self._now, when)
             return self._now
 
-    def run(self, until: datetime | None = None) -> datetime:
+    def run(self, until: datetime | None = None, stop_when: Callable[[], bool] | None = None) -> datetime:
         """Run until nothing is due (or, with `until`, until everything due by then has run and
-        `now` is `until`). Returns the virtual time it stopped at. Without `until`, a periodic timer
-        makes this run forever: give a bound."""
+        `now` is `until`; or, with `stop_when`, until it returns True - it is asked whenever
+        everything due now has run). Returns the virtual time it stopped at. A periodic timer
+        makes this run forever without a bound."""
         while True:
             self.run_until_idle()
+            if stop_when is not None and stop_when():
+                return self.now()
             due = self.next_due()
             if due is None or (until is not None and due > until):
                 break
@@ -618,6 +621,9 @@ class VirtualClock:
     def _pump_main(self) -> None:
         try:
             while True:
+                with self._lock:
+                    if self._follow_anchor is None or self._closed:
+                        return
                 if self._step():
                     continue
                 with self._lock:
