@@ -205,14 +205,13 @@ def _replacements(clock: VirtualClock) -> list[tuple[Target, Any]]:
     return plan
 
 
-def _other_tmp_thread_holders(original: object) -> list[tuple[types.ModuleType, str]]:
-    """Modules of the engine, not listed in TARGETS, that imported TMP_THREADS too."""
-    listed = {f"{PARSER}.{t.module}" for t in TARGETS if t.attribute == "TMP_THREADS"}
-    holders = []
-    for name, module in list(sys.modules.items()):
-        if name.startswith(PARSER) and name not in listed and getattr(module, "TMP_THREADS", None) is original:
-            holders.append((module, "TMP_THREADS"))
-    return holders
+def _tmp_thread_holders(value: object) -> list[types.ModuleType]:
+    """The loaded engine modules whose TMP_THREADS is `value`."""
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith(PARSER) and getattr(module, "TMP_THREADS", None) is value
+    ]
 
 
 _active_lock = threading.Lock()
@@ -233,14 +232,15 @@ def drive_stepfunctions(clock: VirtualClock) -> Iterator[VirtualClock]:
             raise RuntimeError("drive_stepfunctions is already active in this process")
         _active = clock
     applied: list[tuple[Any, str, Any]] = []
+    original_tmp_threads = importlib.import_module(f"{PARSER}.utils").TMP_THREADS
+    tracking = next(value for target, value in plan if target.attribute == "TMP_THREADS")
     try:
-        original_tmp_threads = importlib.import_module(f"{PARSER}.utils").TMP_THREADS
-        holders = [(*_resolve(target), value) for target, value in plan]
-        tracking = next(value for target, value in plan if target.attribute == "TMP_THREADS")
-        holders += [(module, name, tracking) for module, name in _other_tmp_thread_holders(original_tmp_threads)]
-        for owner, name, value in holders:
+        for owner, name, value in [(*_resolve(target), value) for target, value in plan]:
             applied.append((owner, name, inspect.getattr_static(owner, name)))
             setattr(owner, name, value)
+        for module in _tmp_thread_holders(original_tmp_threads):  # any engine module TARGETS does not list
+            applied.append((module, "TMP_THREADS", original_tmp_threads))
+            setattr(module, "TMP_THREADS", tracking)  # noqa: B010 - a module attribute mypy cannot see
         yield clock
     finally:
         try:
@@ -248,5 +248,7 @@ def drive_stepfunctions(clock: VirtualClock) -> Iterator[VirtualClock]:
         finally:
             for owner, name, original in reversed(applied):
                 setattr(owner, name, original)
+            for module in _tmp_thread_holders(tracking):  # imported during the block, from the patched utils
+                setattr(module, "TMP_THREADS", original_tmp_threads)  # noqa: B010
             with _active_lock:
                 _active = None

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -557,7 +558,7 @@ def test_a_missing_target_fails_at_patch_time_naming_it_and_patches_nothing(monk
     assert any("retrier_decl.time" in message for message in check_targets())
 
 
-def test_patches_are_undone_on_exit_and_cannot_be_nested() -> None:
+def test_patches_are_undone_on_exit_and_cannot_be_nested(monkeypatch: pytest.MonkeyPatch) -> None:
     environment = importlib.import_module("moto.stepfunctions.parser.asl.eval.environment")
     utils = importlib.import_module("moto.stepfunctions.parser.utils")
     original_threads = utils.TMP_THREADS
@@ -566,6 +567,39 @@ def test_patches_are_undone_on_exit_and_cannot_be_nested() -> None:
         assert utils.TMP_THREADS is not original_threads
         with pytest.raises(RuntimeError, match="already active"), drive_stepfunctions(VirtualClock(T0)):
             pass
+        late = types.ModuleType(f"{sfn_time.PARSER}.imported_late")  # an engine module imported mid-block
+        exec(f"from {sfn_time.PARSER}.utils import TMP_THREADS", late.__dict__)
+        monkeypatch.setitem(sys.modules, late.__name__, late)
+        assert late.TMP_THREADS is not original_threads
     assert environment.threading is threading
     assert utils.TMP_THREADS is original_threads
+    assert late.TMP_THREADS is original_threads
     assert all(target.qualified.startswith(sfn_time.PARSER) for target in sfn_time.TARGETS)
+
+
+def test_after_the_block_moto_runs_on_real_time_again() -> None:
+    from moto import mock_aws
+
+    clock = VirtualClock(T0)
+    with moto_world(clock) as world:
+        world.start(world.machine("before", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), "v")
+        clock.run()
+    credentials = {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+    with (
+        mock.patch.dict(os.environ, credentials),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.create_state_machine(
+            name="after",
+            roleArn="arn:aws:iam::123456789012:role/sfn",
+            definition=json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}),
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name="real")["executionArn"]
+        deadline = time.monotonic() + 20
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "moto's engine did not finish on its own"
+            time.sleep(0.05)
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert abs((events[-1]["timestamp"] - datetime.now(UTC)).total_seconds()) < 60  # real time, not 2026-11-02
