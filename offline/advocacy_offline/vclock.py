@@ -311,8 +311,14 @@ class VirtualClock:
                 self._tracked[thread] = tracked
                 tracked.gate = _Waiter(tracked)
                 tracked.gate.resolved = True
-                self._push_locked(self._now_locked(), waiter=tracked.gate)
-            start()
+                turn = self._push_locked(self._now_locked(), waiter=tracked.gate)
+            try:
+                start()
+            except BaseException:  # e.g. "can't start new thread": withdraw its turn, then re-raise
+                with self._lock:
+                    self._cancel_locked(turn)
+                    self._tracked.pop(thread, None)
+                raise
 
         def tracked_run() -> None:
             self._thread_main(tracked, run)

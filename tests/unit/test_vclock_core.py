@@ -354,3 +354,15 @@ def test_misuse_is_refused() -> None:
     clock.run()
     assert len(errors) == 1
     assert "tracked thread" in str(errors[0])
+
+
+def test_a_failed_start_leaves_no_phantom_turn() -> None:
+    clock = VirtualClock(T0, stall_timeout=2)
+    woke: list[datetime] = []
+    thread = spawn(clock, "once", lambda: (clock.sleep(HOUR), woke.append(clock.now())))
+    clock.run_until_idle()  # it is parked, asleep
+    with pytest.raises(RuntimeError, match="only be started once"):
+        thread.start()
+    assert clock.next_due() == T0 + timedelta(hours=1)
+    clock.run()  # no TwinStalled: the failed start's turn was withdrawn
+    assert woke == [T0 + timedelta(hours=1)]
