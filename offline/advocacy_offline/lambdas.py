@@ -26,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from . import PROJECT_ROOT
+from . import PROJECT_ROOT, strict
 
 Handler = Callable[[Any, Any], Any]
 
@@ -226,8 +226,8 @@ def in_process_lambdas(
         payload = json.loads(event) if isinstance(event, str | bytes) else event
         inv = Invocation(folder, payload)
         INVOKE_LOCK.acquire(urgent=folder in URGENT_FUNCTIONS)
-        try:
-            return _run(inv, self, folder, payload)
+        try:  # with strict.aws_strict() active, Lambda's payload limits apply
+            return strict.checked_invocation(payload, lambda: _run(inv, self, folder, payload))
         finally:
             INVOKE_LOCK.release()
 
