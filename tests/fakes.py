@@ -206,8 +206,8 @@ class InMemoryCases:
         if entry is not None and recipient not in entry.complaints:
             self.emails[(case_id, stage)] = replace(entry, complaints=(*entry.complaints, recipient))
 
-    def emails_in_state(self, state: str) -> list[EmailEntry]:
-        return [e for e in self.emails.values() if e.state == state]
+    def emails_sending(self) -> list[EmailEntry]:
+        return [e for e in self.emails.values() if e.state == "sending"]
 
     def archive_emails(self, case_id: str, resend: int) -> None:
         for key in [k for k in self.emails if k[0] == case_id]:

@@ -85,8 +85,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- run / demo
 def _run(files: list[Path], args: argparse.Namespace, responses_path: Path | None) -> dict[str, Any]:
     from .env import OfflineEnv
+    from .faults import FaultPlan, FaultSpecError, load_faults
     from .outbox import write_outbox
-    from .run import ResponseScriptError, Runner, RunOptions, load_responses
+    from .run import ResponseScriptError, Runner, RunOptions, TwinError, load_responses
 
     for f in files:
         if not f.is_file():
@@ -94,6 +95,10 @@ def _run(files: list[Path], args: argparse.Namespace, responses_path: Path | Non
     try:
         responses = load_responses(responses_path)
     except ResponseScriptError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        plan = load_faults(Path(args.faults)) if getattr(args, "faults", None) else FaultPlan([])
+    except FaultSpecError as exc:
         raise CliError(str(exc)) from None
     quiet = args.json or getattr(args, "quiet", False)
 
@@ -104,17 +109,23 @@ def _run(files: list[Path], args: argparse.Namespace, responses_path: Path | Non
 
     start = date.fromisoformat(args.start_date) if args.start_date else None
     options = RunOptions(
-        day_seconds=args.day_seconds,
         start=start,
+        pace_seconds_per_day=args.day_seconds,
         outbox=args.outbox,
         progress=progress,
         log_path=Path(args.log) if args.log else None,
+        faults=plan,
     )
-    with OfflineEnv(day_seconds=args.day_seconds, start=start, log_path=options.log_path) as env:
-        runner = Runner(env, responses, options)
-        result = runner.run(files, args.key)
-        if args.outbox:
-            write_outbox(env, Path(args.outbox), result)
+    try:
+        with OfflineEnv(
+            start=start, pace_seconds_per_day=args.day_seconds, log_path=options.log_path, faults=plan
+        ) as env:
+            runner = Runner(env, responses, options)
+            result = runner.run(files, args.key)
+            if args.outbox:
+                write_outbox(env, Path(args.outbox), result)
+    except TwinError as exc:
+        raise CliError(f"the offline run failed: {exc}") from None
     return result
 
 
@@ -184,10 +195,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
-def _run_options(p: argparse.ArgumentParser, default_outbox: str | None, day_seconds: float = 0.2) -> None:
+def _run_options(p: argparse.ArgumentParser, default_outbox: str | None, day_seconds: float = 0.0) -> None:
     p.add_argument(
-        "--day-seconds", type=float, default=day_seconds, help=f"real seconds per simulated day (default {day_seconds})"
+        "--day-seconds",
+        type=float,
+        default=day_seconds,
+        help=f"pace: real seconds per simulated day, for watching (default {day_seconds:g}: as fast as it can). "
+        "The result never depends on it",
     )
+    p.add_argument("--faults", help="JSON list of faults to inject (docs/reliability.md)")
     p.add_argument("--start-date", help="simulated date of the first email, YYYY-MM-DD (default today)")
     p.add_argument("--outbox", default=default_outbox, help="write every email as .eml plus index.html here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -215,12 +231,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole workflow offline")
     p.add_argument("files", nargs="+")
     p.add_argument("--key", help="object key under incoming/ (default: the file's name)")
-    p.add_argument("--responses", help="JSON: authority -> {respond_on_day, answer}")
+    p.add_argument(
+        "--responses",
+        help="JSON: authority -> {respond_on_day, answer, advocacy_before_contact} "
+        "or {bounce: permanent|transient|complaint}",
+    )
     _run_options(p, None)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="the bundled realistic file and response script, run offline")
-    _run_options(p, "outbox", day_seconds=0.5)  # about 30 s: slow enough to read the progress
+    _run_options(p, "outbox", day_seconds=0.2)  # a few seconds a week: slow enough to read the progress
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="the outbox and the real answer pages on localhost, to answer as a council would")

@@ -1,45 +1,51 @@
-"""The offline environment: moto in-process, the stack from template.yaml, real handlers, an SQS poller."""
+"""The offline environment: moto in-process, the stack from template.yaml, the real handlers, on a virtual clock.
+
+- **Time** is the twin's `VirtualClock`: moto's Step Functions engine waits on it (`sfn_time`), every handler
+  reads "now" from it, scheduled functions (the gauge, the reconciler) run on it, and a scripted answer is a
+  timer on it. Activities run one at a time; simulated time moves only when everything is idle. The same
+  inputs give the same emails, dates and statuses whatever the machine's load and whatever the pace.
+- **AWS** is moto, made as strict as AWS where moto is laxer (`strict`), with faults injected at the botocore
+  level on request (`faults`).
+- **The handlers** run in this process (`lambdas`), each given its services by `wiring.provide`: settings
+  validated from its own configuration in moto, clients pointed at moto, and the twin's clock. Nothing
+  rewrites this process's environment to redirect AWS.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
-import time
 import warnings
-from collections.abc import Callable
-from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import boto3
+from advocacy_notify.adapters.aws import Clients
+from advocacy_notify.settings import FunctionSettings, StaffSettings
+from advocacy_notify.wiring import Provider, Services
 
-from .lambdas import SINK, Invocation, in_process_lambdas
+from . import faults as fault_injection
+from .lambdas import INVOKE_LOCK, SINK, Invocation, in_process_lambdas
+from .schedules import Schedule, schedules
 from .stack import ACCOUNT, REGION, Stack, deploy
-from .template import code_locations
+from .template import code_locations, load_sam
+from .vclock import VirtualClock
 
-BASE_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "offline",
-    "AWS_SECRET_ACCESS_KEY": "offline",
-    "AWS_SESSION_TOKEN": "offline",
-    "VALIDATE_LAMBDA_S3": "false",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
-    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
-}
+SENDER = "advocacy@notify.childrenscommissioner.example"
+HELP_AT_HAND = "help.at.hand@childrenscommissioner.example"
+# moto's own switches (not AWS): functions run in-process, so moto must not look for their code in S3
+MOTO_SETTINGS = {"VALIDATE_LAMBDA_S3": "false", "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
 
 
-def clock_epoch(start: date | None) -> tuple[float, float]:
-    """Real and simulated epochs: simulated time starts at 09:00 UTC on `start` (or now)."""
-    real = time.time()
-    if start is None:
-        return real, real
-    sim = datetime(start.year, start.month, start.day, 9, tzinfo=UTC).timestamp()
-    return real, sim
+def start_moment(start: date | datetime | None) -> datetime:
+    """Simulated time starts at 09:00 UTC on `start` (or today)."""
+    if isinstance(start, datetime):
+        return start.astimezone(UTC)
+    day = start or datetime.now(UTC).date()
+    return datetime.combine(day, time(9), tzinfo=UTC)
 
 
 class OfflineEnv:
@@ -48,122 +54,109 @@ class OfflineEnv:
     def __init__(
         self,
         *,
-        day_seconds: float = 86400.0,
-        start: date | None = None,
+        start: date | datetime | None = None,
+        pace_seconds_per_day: float = 0.0,
         public_base_url: str = "https://respond.example",
         log_path: Path | None = None,
         stack_name: str = "advocacy-local",
         extra_parameters: dict[str, str] | None = None,
-        faults: dict[str, Callable[[Any], None]] | None = None,
-        server_endpoint: str | None = None,
-        poll: bool = True,
+        faults: fault_injection.FaultPlan | None = None,
+        stall_timeout: float = 120.0,
     ) -> None:
-        self.day_seconds = day_seconds
-        self.start = start
+        self.start = start_moment(start)
+        self.pace_seconds_per_day = pace_seconds_per_day
         self.public_base_url = public_base_url
         self.log_path = log_path or Path(".advocacy") / "lambda.log"
         self.stack_name = stack_name
         self.extra_parameters = extra_parameters or {}
-        self.faults = faults or {}
-        self.server_endpoint = server_endpoint
-        self.poll = poll
+        self.fault_plan = faults or fault_injection.FaultPlan([])
         self.calls: list[Invocation] = []
-        self._exit = ExitStack()
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
-        self.stack: Stack
-        self.real_epoch = 0.0
-        self.sim_epoch = 0.0
+        self.clock = VirtualClock(self.start, pace_seconds_per_day=pace_seconds_per_day, stall_timeout=stall_timeout)
+        self.clients: Clients  # made inside the moto mock (a session made before it would reach AWS)
         self.poller_errors: list[str] = []
-        self._clients: dict[str, Any] = {}
+        self.schedules: list[Schedule] = []
+        self._exit = ExitStack()
+        self._services: dict[tuple[str, type[FunctionSettings], str], Services[Any]] = {}
+        self.stack: Stack
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> OfflineEnv:
+        from unittest import mock
+
         from moto import mock_aws
 
-        # moto says, for each resource type its CloudFormation skips, that it skips it;
-        # stack.post_deploy bridges those, so the messages are noise here.
+        from . import strict
+        from .sfn_time import drive_stepfunctions
+        from .sqs_time import virtual_deduplication
+
         logging.getLogger("moto").setLevel(logging.ERROR)
+        # moto's engine logs each failed execution at ERROR; the twin reports outcomes itself
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
         warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-
-        for k, v in BASE_ENV.items():
-            os.environ[k] = v
-        if self.server_endpoint:
-            os.environ["AWS_ENDPOINT_URL"] = self.server_endpoint
-        else:
-            os.environ.pop("AWS_ENDPOINT_URL", None)
+        try:
+            self._exit.enter_context(mock.patch.dict("os.environ", MOTO_SETTINGS))
             self._exit.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}})
             )
-        SINK.open(self.log_path)
-        folders = {lid: p.name for lid, p in code_locations().items()}
-        self._exit.enter_context(in_process_lambdas(folders, self.calls, self.faults))
-        self.real_epoch, self.sim_epoch = clock_epoch(self.start)
-        params = {
-            "DaySeconds": repr(self.day_seconds),
-            "ClockEpoch": f"{self.real_epoch}@{self.sim_epoch}",
-            "PublicBaseUrl": self.public_base_url,
-            "SenderEmail": "advocacy@notify.example",
-            "HelpAtHandEmail": "help.at.hand@childrenscommissioner.example",
-            **self.extra_parameters,
-        }
-        self.stack = deploy(self.stack_name, params, boto3.Session(region_name=REGION))
-        self._drop_event_source_mappings()
-        os.environ.update(self.stack.env())
-        os.environ["DAY_SECONDS"] = params["DaySeconds"]
-        self.seed_directory()
-        lam = self.client("lambda")
-        for name in self.stack.function_names.values():  # the functions' shared settings (Globals)
-            config = lam.get_function_configuration(FunctionName=name)
-            os.environ.update(
-                {
-                    k: str(v)
-                    for k, v in config.get("Environment", {}).get("Variables", {}).items()
-                    if k != "POWERTOOLS_SERVICE_NAME"
-                }
+            self.clients = Clients(
+                boto3.Session(region_name=REGION, aws_access_key_id="offline", aws_secret_access_key="offline")  # noqa: S106
             )
-        self.warm_up(folders.values())
-        self.start_clock()  # again at the first upload (Runner.run), so set-up time is not simulated time
-        if self.poll:
-            self._poller = threading.Thread(target=self._poll_forever, name="sqs-poller", daemon=True)
-            self._poller.start()
+            self._exit.enter_context(strict.aws_strict())
+            self._exit.enter_context(fault_injection.instant_retry_sleeps())
+            SINK.open(self.log_path)
+            self._exit.callback(SINK.close_file)
+            self._exit.enter_context(drive_stepfunctions(self.clock))
+            self._exit.enter_context(virtual_deduplication(self.clock))
+            folders = {lid: p.name for lid, p in code_locations().items()}
+            self._exit.enter_context(in_process_lambdas(folders, self.calls, self._provider))
+            params = {
+                # the reconciler looks for stalled work every 6 simulated hours here (15 minutes on AWS): the
+                # twin's repairs come later than AWS's would, never sooner
+                "ReconcileSchedule": "rate(6 hours)",
+                "PublicBaseUrl": self.public_base_url,
+                "SenderEmail": SENDER,
+                "HelpAtHandEmail": HELP_AT_HAND,
+                **self.extra_parameters,
+            }
+            self.stack = deploy(self.stack_name, params, self.clients.session)
+            self._drop_event_source_mappings()
+            self.seed_directory()
+            self.warm_up(folders)
+            self.schedules = schedules(load_sam(), {**params, "AWS::StackName": self.stack_name})
+            for schedule in self.schedules:
+                self._schedule(schedule, self.clock.now())
+            # faults apply from here: the stack itself is built faithfully
+            self._exit.enter_context(fault_injection.inject_faults(self.fault_plan))
+        except BaseException:
+            self._exit.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._poller:
-            self._poller.join(timeout=10)
-        self.stop_executions()
         self._exit.close()
-        SINK.close_file()
+
+    # ------------------------------------------------------------------ what the functions are given
+    def _provider(self, function_name: str, env: dict[str, str]) -> Provider:
+        env_key = json.dumps(env, sort_keys=True)
+
+        def provide(settings_class: type[FunctionSettings]) -> Services[Any]:
+            key = (function_name, settings_class, env_key)
+            if key not in self._services:
+                settings = settings_class.from_mapping(env)  # as the function's cold start validates it
+                self._services[key] = Services(settings, self.clients, self.clock)
+            return self._services[key]
+
+        return provide
+
+    def services(self) -> Services[StaffSettings]:
+        """Services over the stack for code beside it (the runner, the staff commands, tests)."""
+        return stack_services(self.stack, self.clients, self.clock)
 
     def client(self, service: str) -> Any:
-        """One client per service (creating a boto3 client costs tens of milliseconds)."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=REGION)
-        return self._clients[service]
-
-    @property
-    def clock(self) -> Any:
-        from advocacy_notify.domain.clock import Clock
-
-        return Clock(day_seconds=self.day_seconds, real_epoch=self.real_epoch, sim_epoch=self.sim_epoch)
+        return self.clients.client(service)
 
     # ------------------------------------------------------------------ set-up
-    def start_clock(self) -> None:
-        """Start simulated time now (setting up the stack takes a few real seconds, which would
-        otherwise be simulated weeks). Applied the way a deployment would: the functions' environment."""
-        self.real_epoch, self.sim_epoch = clock_epoch(self.start)
-        epoch = f"{self.real_epoch}@{self.sim_epoch}"
-        lam = self.client("lambda")
-        for name in self.stack.function_names.values():
-            env = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
-            env["CLOCK_EPOCH"] = epoch
-            lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
-        os.environ["CLOCK_EPOCH"] = epoch
-        self.stack.parameters["ClockEpoch"] = epoch
-
     def _drop_event_source_mappings(self) -> None:
         """moto's SQS->Lambda mapping delivers one record at a time and ignores batchItemFailures:
         remove it and poll the queue ourselves, as Lambda's poller would."""
@@ -176,111 +169,91 @@ class OfflineEnv:
         for queue in sqs_backends[ACCOUNT][REGION].queues.values():
             queue.lambda_event_source_mappings.clear()
 
-    @staticmethod
-    def warm_up(folders: Any) -> None:
-        """Import every handler and compile the templates now: cold starts cost real time, and real
-        time is simulated days on a shrunk clock."""
-        from datetime import date as _date
-
+    def warm_up(self, folders: dict[str, str]) -> None:
+        """Import every handler now, as its cold start would (validating its settings from its configuration in
+        moto), and load the bank holidays: set-up costs no simulated time, but it is cheaper done once."""
         import aws_lambda_powertools.utilities.idempotency  # noqa: F401 - imported lazily by notify
-        from advocacy_notify.adapters.aws import client
         from advocacy_notify.domain.clock import add_working_days
-        from advocacy_notify.domain.emails import EmailContext, render_email
-        from advocacy_notify.domain.models import EmailKind
+        from advocacy_notify.wiring import provide
 
         from .lambdas import load_handler
 
-        for folder in folders:
-            load_handler(folder)
-        add_working_days(_date.today(), 120)  # loads the bank holidays
-        for service in ("s3", "sqs", "dynamodb", "stepfunctions", "sesv2", "sns", "secretsmanager"):
-            client(service)
-        for kind in EmailKind:
-            render_email(
-                EmailContext(
-                    kind=kind,
-                    case_id="SC000000-E06000001-20260101",
-                    la_name="Hartlepool",
-                    urn="SC000000",
-                    home_name=None,
-                    provision_type="Children's home",
-                    home_local_authority=None,
-                    rating_date=_date(2026, 1, 1),
-                    sent_on=_date(2026, 1, 2),
-                    deadline=_date(2026, 1, 9),
-                    link_url="https://respond.example/respond/x",
-                    link_expires=_date(2026, 2, 1),
-                )
-            )
+        lam = self.client("lambda")
+        for logical_id, folder in folders.items():
+            name = self.stack.fn(logical_id)
+            env = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+            with provide(self._provider(name, {k: str(v) for k, v in env.items()})):
+                load_handler(folder)
+        add_working_days(datetime.now(UTC).date(), 300)
 
     def seed_directory(self, contacts: list[Any] | None = None) -> None:
-        from advocacy_notify.adapters import repository as repo
         from advocacy_notify.domain.authorities import AuthorityDirectory
         from advocacy_notify.domain.contacts import example_contacts
 
         if contacts is None:
             contacts = [example_contacts(la.gss_code, la.name) for la in AuthorityDirectory.default().all()]
+        directory = self.services().directory
         now = self.clock.now()
         for c in contacts:
-            repo.put_contacts(self.stack.outputs["DirectoryTableName"], c, by="seed", at=now)
+            directory.save(c, by="seed", at=now)
+
+    def _schedule(self, schedule: Schedule, after: datetime) -> None:
+        when = schedule.next_after(after)
+
+        def run() -> None:
+            self.invoke(schedule.function, schedule.event(when))
+            self._schedule(schedule, when)
+
+        self.clock.call_at(when, run)
 
     # ------------------------------------------------------------------ the SQS poller
-    def _poll_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                delivered = self.pump_queue(max_rounds=1)
-            except Exception as exc:  # keep polling; a real poller would too
-                self.poller_errors.append(type(exc).__name__)
-                delivered = 0
-            if not delivered:
-                self._stop.wait(0.05)
-
-    def pump_queue(self, max_rounds: int = 50) -> int:
-        """Lambda's SQS poller: batches of up to 10, honouring batchItemFailures; moto moves a message
-        to the DLQ once its receive count passes maxReceiveCount."""
+    def pump_queue(self) -> int:
+        """Lambda's SQS poller, one batch of up to 10, honouring batchItemFailures; moto moves a message to the
+        DLQ once its receive count passes maxReceiveCount. Returns how many messages it delivered."""
         sqs, lam = self.client("sqs"), self.client("lambda")
         url = self.stack.queue_url
+        msgs = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=30,
+        ).get("Messages", [])
+        if not msgs:
+            return 0
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        delivered = 0
-        for _ in range(max_rounds):
-            msgs = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                VisibilityTimeout=30,
-            ).get("Messages", [])
-            if not msgs:
-                break
-            event = {
-                "Records": [
-                    {
-                        "messageId": m["MessageId"],
-                        "receiptHandle": m["ReceiptHandle"],
-                        "body": m["Body"],
-                        "attributes": m.get("Attributes", {}),
-                        "messageAttributes": m.get("MessageAttributes", {}),
-                        "md5OfBody": m["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": arn,
-                        "awsRegion": REGION,
-                    }
-                    for m in msgs
-                ]
-            }
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": m.get("MessageAttributes", {}),
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": REGION,
+                }
+                for m in msgs
+            ]
+        }
+        try:
             response = lam.invoke(FunctionName=self.stack.fn("NotifyFunction"), Payload=json.dumps(event).encode())
             payload = json.loads(response["Payload"].read() or b"null")
-            if "FunctionError" in response:
-                failed = {m["MessageId"] for m in msgs}
+        except Exception as exc:  # Lambda itself failed: the whole batch comes back, as on AWS
+            self.poller_errors.append(type(exc).__name__)
+            response, payload = {"FunctionError": "Unhandled"}, None
+        if "FunctionError" in response:
+            failed = {m["MessageId"] for m in msgs}
+        else:
+            failed = {f["itemIdentifier"] for f in (payload or {}).get("batchItemFailures", [])}
+        for m in msgs:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
             else:
-                failed = {f["itemIdentifier"] for f in (payload or {}).get("batchItemFailures", [])}
-            for m in msgs:
-                if m["MessageId"] in failed:
-                    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
-                else:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            delivered += len(msgs)
-        return delivered
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return len(msgs)
 
     def queue_depths(self) -> tuple[int, int]:
         sqs = self.client("sqs")
@@ -292,6 +265,33 @@ class OfflineEnv:
             )["Attributes"]
             out.append(int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]))
         return out[0], out[1]
+
+    # ------------------------------------------------------------------ driving the clock
+    def settle(
+        self,
+        done: Callable[[], bool] = lambda: True,
+        until: datetime | None = None,
+        on_idle: Callable[[], bool] = lambda: False,
+    ) -> datetime:
+        """Run the system: due work one activity at a time, the queue polled whenever all else is idle, then
+        simulated time moved to the next due item - until `done()` says so, or simulated time would pass
+        `until`. `on_idle()` runs whenever all is idle, before time moves (True: it scheduled something).
+        Returns the simulated time it stopped at."""
+        while True:
+            self.clock.run_until_idle()
+            if self.pump_queue() or on_idle():
+                continue
+            if done():
+                return self.clock.now()
+            due = self.clock.next_due()
+            if due is None:
+                raise TwinStalledError(
+                    "nothing is due, the queue is empty, and the run is not done: something waits on what the "
+                    "twin cannot see"
+                )
+            if until is not None and due > until:
+                return self.clock.now()
+            self.clock.advance()
 
     # ------------------------------------------------------------------ actions
     def upload(self, path: Path, key: str | None = None) -> str:
@@ -308,51 +308,49 @@ class OfflineEnv:
                 out[e["name"]] = e
         return out
 
-    def stop_executions(self) -> None:
-        try:
-            sfn = self.client("stepfunctions")
-            for e in self.executions().values():
-                if e["status"] == "RUNNING":
-                    sfn.stop_execution(executionArn=e["executionArn"], cause="offline run ended")
-        except Exception:  # noqa: S110 - best effort on shutdown
-            pass
+    def running(self) -> list[str]:
+        return sorted(name for name, e in self.executions().items() if e["status"] == "RUNNING")
 
     def sent_emails(self) -> list[Any]:
         from moto.ses.models import ses_backends
 
         return list(ses_backends[ACCOUNT][REGION].sent_messages)
 
-    def publish_delivery_event(self, case_id: str, stage: int, event_type: str = "Bounce") -> None:
-        """What SES publishes through the configuration set when a recipient's server refuses mail."""
-        detail: dict[str, Any] = {
-            "Bounce": {
-                "bounce": {
-                    "bounceType": "Permanent",
-                    "bounceSubType": "General",
-                    "bouncedRecipients": [{"emailAddress": "bounced@recipient.example"}],
-                }
-            },
-            "Complaint": {
-                "complaint": {
-                    "complaintFeedbackType": "abuse",
-                    "complainedRecipients": [{"emailAddress": "x@recipient.example"}],
-                }
-            },
-        }[event_type]
-        message = {
-            "eventType": event_type,
-            **detail,
-            "mail": {
-                "messageId": "offline",
-                "source": "advocacy@notify.example",
-                "tags": {"case_id": [case_id], "stage": [str(stage)]},
-            },
-        }
+    def publish_delivery_event(self, message: dict[str, Any]) -> None:
+        """What SES publishes through the configuration set (a delivery, a bounce, a complaint)."""
         topic = self.stack.physical["DeliveryEventsTopic"]
         self.client("sns").publish(TopicArn=topic, Message=json.dumps(message))
 
-    def invoke(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function as its trigger would (strict.checked_invocation applies the limits of its kind)."""
         lam = self.client("lambda")
-        response = lam.invoke(FunctionName=self.stack.fn(logical_id), Payload=json.dumps(event).encode())
-        result: dict[str, Any] = json.loads(response["Payload"].read() or b"null")
-        return result
+        kwargs: dict[str, Any] = {"FunctionName": self.stack.fn(logical_id), "Payload": json.dumps(event).encode()}
+        response = lam.invoke(**kwargs)  # strict: Lambda's limits for the event's kind (S3, SNS, schedules: async)
+        return json.loads(response["Payload"].read() or b"null")
+
+    @contextmanager
+    def reading(self) -> Iterator[Services[StaffSettings]]:
+        """Read the tables between activities (moto's DynamoDB is not thread-safe)."""
+        with INVOKE_LOCK:
+            yield self.services()
+
+
+class TwinStalledError(RuntimeError):
+    """The twin cannot keep its promise: it stops loudly rather than print a wrong run as a success."""
+
+
+def stack_services(stack: Stack, clients: Clients, clock: Any) -> Services[StaffSettings]:
+    outputs = stack.outputs
+    settings = StaffSettings.from_mapping(
+        {
+            "retention_days": stack.parameters.get("RetentionDays") or "730",
+            "cases_table": outputs["CasesTableName"],
+            "answers_table": outputs["AnswersTableName"],
+            "work_table": outputs["WorkTableName"],
+            "directory_table": outputs["DirectoryTableName"],
+            "case_queue_url": outputs["CaseQueueUrl"],
+            "case_dead_letter_queue_url": outputs["CaseDeadLetterQueueUrl"],
+            "state_machine_arn": outputs["CaseStateMachineArn"],
+        }
+    )
+    return Services(settings, clients, clock)

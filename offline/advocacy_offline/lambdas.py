@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import sys
 import threading
 import time
@@ -142,53 +141,6 @@ def _route_logger_to_sink() -> None:
             h.setStream(SINK)
 
 
-class PriorityRLock:
-    """A re-entrant lock where urgent holders (answers, the runner's reads) go before queued
-    background work, so a scripted answer is not held up behind a burst of timer-driven emails."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._owner: int | None = None
-        self._count = 0
-        self._urgent_waiting = 0
-
-    def acquire(self, urgent: bool = False) -> None:
-        me = threading.get_ident()
-        with self._cond:
-            if self._owner == me:
-                self._count += 1
-                return
-            if urgent:
-                self._urgent_waiting += 1
-            while self._owner is not None or (not urgent and self._urgent_waiting):
-                self._cond.wait()
-            if urgent:
-                self._urgent_waiting -= 1
-            self._owner, self._count = me, 1
-
-    def release(self) -> None:
-        with self._cond:
-            self._count -= 1
-            if self._count == 0:
-                self._owner = None
-                self._cond.notify_all()
-
-    def __enter__(self) -> PriorityRLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    @contextlib.contextmanager
-    def urgent(self) -> Iterator[None]:
-        self.acquire(urgent=True)
-        try:
-            yield
-        finally:
-            self.release()
-
-
 def _name_the_service(service: str) -> None:
     """On AWS each function has its own process, so Powertools reads its service name once. Here the
     functions share one process: name the service for each invocation, as its own process would."""
@@ -201,44 +153,51 @@ def _name_the_service(service: str) -> None:
     logger.append_keys(service=service)
 
 
-INVOKE_LOCK = PriorityRLock()
-URGENT_FUNCTIONS = {"respond"}
+# One invocation at a time: the functions share this process and Powertools' module-level Logger and Metrics,
+# as they would not on AWS. (Under the virtual clock one activity runs at a time anyway; `advocacy serve`
+# also answers web requests on other threads.)
+INVOKE_LOCK = threading.RLock()
+
+# What a function is given on this machine: its settings, from its own configuration in moto, with clients
+# pointed at moto and the twin's clock. Maps (function name, environment) -> a wiring provider.
+ServicesFor = Callable[[str, dict[str, str]], Any]
 
 
 @contextlib.contextmanager
 def in_process_lambdas(
     folders: dict[str, str],
-    calls: list[Invocation] | None = None,
-    faults: dict[str, Callable[[Any], None]] | None = None,
+    calls: list[Invocation] | None,
+    services_for: ServicesFor,
 ) -> Iterator[list[Invocation]]:
-    """Patch moto so functions run here. `folders`: logical id -> folder under functions/.
-
-    `faults` lets tests inject a failure before a handler runs: {folder: callable(event)}.
-    """
+    """Patch moto so functions run here. `folders`: logical id -> folder under functions/. Each handler gets its
+    services through `wiring.provide` - its environment in moto is validated as its cold start would, and
+    nothing is written to this process's environment."""
     from unittest import mock
 
+    from advocacy_notify import wiring
     from moto.awslambda.models import LambdaFunction
 
     record = calls if calls is not None else []
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         folder = _function_folder(self.function_name, folders)
-        payload = json.loads(event) if isinstance(event, str | bytes) else event
+        raw = (
+            event
+            if isinstance(event, bytes)
+            else (event.encode() if isinstance(event, str) else json.dumps(event).encode())
+        )
+        payload = json.loads(raw) if raw else None
         inv = Invocation(folder, payload)
-        INVOKE_LOCK.acquire(urgent=folder in URGENT_FUNCTIONS)
-        try:  # with strict.aws_strict() active, Lambda's payload limits apply
+        env = {k: str(v) for k, v in (self.environment_vars or {}).items()}
+        with INVOKE_LOCK, wiring.provide(services_for(self.function_name, env)):
+            # with strict.aws_strict() active, Lambda's payload limits apply
             return strict.checked_invocation(payload, lambda: _run(inv, self, folder, payload))
-        finally:
-            INVOKE_LOCK.release()
 
     def _run(inv: Invocation, fn: Any, folder: str, payload: Any) -> tuple[str, bool, str]:
         record.append(inv)
-        os.environ.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
         ctx = FakeLambdaContext(fn.function_name, fn.function_arn, int(fn.memory_size or 512), int(fn.timeout or 60))
         with contextlib.redirect_stdout(SINK):  # type: ignore[type-var,unused-ignore]
             try:
-                if faults and folder in faults:
-                    faults[folder](payload)
                 handler = load_handler(folder)
                 _name_the_service((fn.environment_vars or {}).get("POWERTOOLS_SERVICE_NAME", folder))
                 started = time.perf_counter()

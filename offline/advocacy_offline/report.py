@@ -20,8 +20,6 @@ neutralised against formula injection (OWASP "CSV injection"): a text cell start
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import re
 import statistics
@@ -30,6 +28,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from advocacy_notify.domain import csv_cells
+from advocacy_notify.domain.csv_cells import neutralise, unneutralise
+
+__all__ = ["COLUMNS", "neutralise", "unneutralise", "write_csv"]
 
 ANSWERS = ("confirmed", "referrals_in_progress", "no_children_placed", "need_help")
 OPEN = frozenset({"queued", "awaiting_response", "escalated"})
@@ -55,42 +58,14 @@ COLUMNS = [
     *(f"answer_{a}" for a in ANSWERS),
 ]
 
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
 
 class ReportError(Exception):
     """A one-line reason (exit status 2)."""
 
 
-# ------------------------------------------------------------------------------ CSV safety
-def neutralise(value: Any) -> Any:
-    """OWASP CSV injection: a text cell that a spreadsheet could read as a formula gets a leading quote.
-    Leading spaces do not make a cell safe (some spreadsheets strip them), so they are looked through."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(DANGEROUS_FIRST):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    """The inverse, for files this tool wrote (directory export -> import)."""
-    if value.startswith("'") and value[1:].lstrip(" ").startswith(DANGEROUS_FIRST):
-        return value[1:]
-    return value
-
-
+# ------------------------------------------------------------------------------ CSV safety (domain.csv_cells)
 def write_csv(rows: list[dict[str, Any]], path: Path | str | None, columns: list[str] | None = None) -> str:
-    """Write rows as CSV (UTF-8 with BOM, so Excel reads the names right); every text cell neutralised.
-    Returns the text; `path` None writes nothing."""
-    cols = columns or (list(rows[0]) if rows else COLUMNS)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([neutralise(c) for c in cols])
-    for row in rows:
-        writer.writerow([neutralise("" if row.get(c) is None else row.get(c)) for c in cols])
-    text = buf.getvalue()
-    if path is not None:
-        Path(path).write_text(text, encoding="utf-8-sig", newline="")
-    return text
+    return csv_cells.write_csv(rows, path, columns or (list(rows[0]) if rows else COLUMNS))
 
 
 # ------------------------------------------------------------------------------ the figures
@@ -244,16 +219,11 @@ def previous_month(today: date | None = None) -> str:
 
 def load_from_target(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The CASE items of the cases table and every answer, from a deployed stack or `advocacy serve`."""
-    from . import staff
+    from .staff import load_target
 
-    target = staff.load_target(args)
-    with target.activated():
-        from advocacy_notify.adapters import dynamodb as ddb
-        from advocacy_notify.adapters import repository as repo
-
-        cases = repo.all_cases(target.output("CasesTableName"))
-        answers = list(ddb.scan(target.output("AnswersTableName")))
-    return cases, answers
+    services = load_target(args).services()
+    cases = [c.document() for c in services.cases.all()]
+    return cases, services.answers.all()
 
 
 def cmd_report(args: argparse.Namespace, out: Callable[[str], None] | None = None) -> int:

@@ -1,28 +1,41 @@
-"""`advocacy run`: upload Ofsted files, let the workflow run on a shrunk clock, answer as scripted."""
+"""`advocacy run`: upload Ofsted files, let the workflow run on the twin's virtual clock, answer as scripted.
+
+The result depends only on the inputs: emails, dates and statuses are the same whatever the machine's load
+and whatever `--day-seconds` (which only paces the run for a person watching). If the twin cannot keep that
+promise it stops with `TwinError`, never printing a wrong run as a success.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import json
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from advocacy_notify.domain.case import CHASING, Case
+from advocacy_notify.domain.clock import iso, uk_time
 from advocacy_notify.domain.models import AnswerKind
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .env import OfflineEnv
+from .env import OfflineEnv, TwinStalledError
+from .faults import FaultPlan
 from .httpapi import form_body, http_event
-from .lambdas import INVOKE_LOCK
+from .ses_events import SesEventPublisher
 
 LINK = re.compile(r"/respond/([A-Za-z0-9_-]{32})")
+EMAIL_ORDER = {"initial": 0, "reminder": 1, "escalation": 2}
+
+
+class TwinError(RuntimeError):
+    """The twin could not keep its promise (a stall, a limit, a broken invariant): the run is not a result."""
 
 
 class ScriptedResponse(BaseModel):
@@ -30,13 +43,24 @@ class ScriptedResponse(BaseModel):
 
     respond_on_day: int | None = Field(default=None, ge=0)
     answer: AnswerKind = AnswerKind.CONFIRMED
-    children_count: int | None = None
+    children_count: int | None = Field(default=None, ge=0)
     notes: str = ""
-    bounce: bool = False  # the authority's first email bounces (as SES reports through the configuration set)
+    advocacy_before_contact: bool | None = None
+    # what SES reports about the authority's first email: a hard bounce, a soft one, or a complaint
+    bounce: Literal["permanent", "transient", "complaint"] | None = None
+
+    @field_validator("bounce", mode="before")
+    @classmethod
+    def _true_is_permanent(cls, value: object) -> object:
+        if value is True:
+            return "permanent"
+        if value is False:
+            return None
+        return value
 
     def model_post_init(self, __context: object) -> None:
-        if self.respond_on_day is None and not self.bounce:
-            raise ValueError("give respond_on_day (or bounce: true)")
+        if self.respond_on_day is None and self.bounce is None:
+            raise ValueError("give respond_on_day (or bounce)")
 
 
 class ResponseScriptError(ValueError):
@@ -44,7 +68,7 @@ class ResponseScriptError(ValueError):
 
 
 def load_responses(path: Path | None) -> dict[str, ScriptedResponse]:
-    """{authority name or GSS code: {respond_on_day, answer}} -> {gss_code: response}."""
+    """{authority name or GSS code: {respond_on_day, answer, ...}} -> {gss_code: response}."""
     if path is None:
         return {}
     from advocacy_notify.domain.authorities import AuthorityDirectory
@@ -70,19 +94,14 @@ def load_responses(path: Path | None) -> dict[str, ScriptedResponse]:
 
 @dataclass
 class RunOptions:
-    day_seconds: float = 0.2
     start: date | None = None
+    pace_seconds_per_day: float = 0.0
     outbox: Path | None = None
-    max_real_seconds: float = 600.0
+    max_days: int = 150  # simulated days after the start at which a run stops, whatever is still open
+    max_real_seconds: float = 1800.0
     progress: Callable[[str], None] = lambda _msg: None
     log_path: Path | None = None
-
-
-def _header(head: str, name: str) -> str | None:
-    for line in head.split("\r\n"):
-        if line.lower().startswith(name.lower() + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+    faults: FaultPlan = field(default_factory=lambda: FaultPlan([]))
 
 
 class Runner:
@@ -90,24 +109,60 @@ class Runner:
         self.env = env
         self.responses = responses
         self.options = options
-        self.answered: set[str] = set()  # cases whose scripted answer (or bounce) is scheduled
+        self.scheduled: set[str] = set()  # cases whose scripted answer is on the clock
+        self.pending_answers = 0
         self.uploads: list[str] = []
-        self.timers: list[threading.Timer] = []
-        self.seen_emails = 0
         self.errors: list[str] = []
+        self.ses = SesEventPublisher(env, self._fate)
+        self._last_week: date | None = None
+        self._started = 0.0
 
-    # ------------------------------------------------------------------ helpers
-    def cases(self) -> list[dict[str, Any]]:
-        from advocacy_notify.adapters import repository as repo
+    # ------------------------------------------------------------------ the script
+    def _fate(self, case_id: str, recipient: str, stage: int, kind: str) -> str:
+        gss = case_id.split("-")[1] if case_id.count("-") >= 2 else ""
+        response = self.responses.get(gss)
+        if response is None or response.bounce is None or stage != 0 or recipient.startswith("help.at.hand"):
+            return "delivered"
+        return response.bounce
 
-        with INVOKE_LOCK.urgent():  # moto's DynamoDB is not thread-safe: read between invocations
-            return repo.all_cases(self.env.stack.outputs["CasesTableName"])
+    @staticmethod
+    def due(first_email_at: datetime, first_sent: date, response: ScriptedResponse) -> datetime:
+        """Day N counts calendar days from the UK day of the first email (day 0, the day its timers count from);
+        the answer comes at midday UK time that day, or at once for day 0."""
+        if not response.respond_on_day:
+            return first_email_at
+        return uk_time(first_sent + timedelta(days=response.respond_on_day), 12)
 
-    def items(self, case_id: str) -> list[dict[str, Any]]:
-        from advocacy_notify.adapters import repository as repo
+    def _schedule_answers(self, sent: list[tuple[str, str]]) -> int:
+        """Each case with a scripted answer, once its first email has gone: a timer on the clock."""
+        scheduled = 0
+        for case_id, kind in sent:
+            if kind != "initial" or case_id in self.scheduled:
+                continue
+            self.scheduled.add(case_id)
+            with self.env.reading() as services:
+                case = services.cases.get(case_id)
+            if case is None or case.first_email_at is None or case.first_sent is None:
+                continue
+            response = self.responses.get(case.gss_code)
+            if response is None or response.respond_on_day is None:
+                continue
+            when = self.due(case.first_email_at, case.first_sent, response)
+            self.pending_answers += 1
+            self.env.clock.call_at(when, functools.partial(self._answer_now, case, response))
+            scheduled += 1
+        return scheduled
 
-        with INVOKE_LOCK.urgent():
-            return repo.case_items(self.env.stack.outputs["CasesTableName"], case_id)
+    def _answer_now(self, case: Case, response: ScriptedResponse) -> None:
+        self.pending_answers -= 1
+        try:
+            status = self.answer(case, response)
+        except Exception as exc:  # reported, never silent
+            status = 0
+            self.errors.append(f"{case.case_id}: {type(exc).__name__}")
+        self.options.progress(
+            f"{case.la_name} answered {response.answer.value} on {self.env.clock.now():%a %d %b} (HTTP {status})"
+        )
 
     def link_for(self, case_id: str) -> str | None:
         for msg in self.env.sent_emails():
@@ -121,9 +176,9 @@ class Runner:
                     return found.group(1)
         return None
 
-    def answer(self, case: dict[str, Any], response: ScriptedResponse) -> int:
+    def answer(self, case: Case, response: ScriptedResponse) -> int:
         """Answer as the council would: open the link from the email (GET), then send the form (POST)."""
-        link = self.link_for(case["case_id"])
+        link = self.link_for(case.case_id)
         if link is None:
             return 0
         path = f"/respond/{link}"
@@ -133,144 +188,120 @@ class Runner:
         count = response.children_count
         if count is None:
             count = 0 if response.answer == "no_children_placed" else 1
-        slug = case["gss_code"].lower()
         fields = {
             "answer": response.answer.value,
             "children_count": str(count),
             "responder_name": "Scripted responder",
             "responder_role": "Advocacy lead",
-            "responder_email": f"advocacy.lead@{slug}.example",
+            "responder_email": f"advocacy.lead@{case.gss_code.lower()}.example",
             "notes": response.notes,
         }
+        if response.answer in {AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS}:
+            before = response.advocacy_before_contact
+            fields["advocacy_before_contact"] = {True: "yes", False: "no", None: "dont_know"}[before]
         posted = self.env.invoke("RespondFunction", http_event("POST", path, body=form_body(fields)))
         return int(posted.get("statusCode", 0))
 
-    @staticmethod
-    def due(first_sent: date, response: ScriptedResponse) -> datetime:
-        """Day N counts calendar days from the day of the first email (day 0, the date its timers
-        count from); the answer comes at midday that day, or at once for day 0."""
-        if not response.respond_on_day:
-            return datetime(first_sent.year, first_sent.month, first_sent.day, tzinfo=UTC)
-        day = first_sent + timedelta(days=response.respond_on_day)
-        return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-
     # ------------------------------------------------------------------ the run
-    def _schedule_answers(self) -> None:
-        """When a case's first email goes out, set a timer for its scripted answer (exact, not polled).
+    def schedule_new(self) -> bool:
+        """Whenever all is idle: SES's events for the emails sent since, and the scripted answers they start.
+        True when something was put on the clock."""
+        sent = self.ses.publish_new()
+        return len(sent) + self._schedule_answers(sent) > 0
 
-        New emails are read from moto's SES outbox; scanning the tables every tick instead would eat
-        the CPU that the shrunk clock needs."""
-        from advocacy_notify.adapters import repository as repo
+    def _on_idle(self) -> bool:
+        if time.monotonic() - self._started > self.options.max_real_seconds:
+            raise TwinError(f"the run took more than {self.options.max_real_seconds:g} s of real time")
+        acted = self.schedule_new()
+        today = self.env.clock.now().date()
+        if self._last_week is None or (today - self._last_week).days >= 7:
+            running = len(self.env.running())
+            self.options.progress(f"week of {today:%a %d %b %Y}: {running} cases still open")
+            self._last_week = today
+        return acted
 
-        sent = self.env.sent_emails()
-        fresh, self.seen_emails = sent[self.seen_emails :], len(sent)
-        for msg in fresh:
-            raw = getattr(msg, "raw_data", "") or ""
-            head = raw.split("\r\n\r\n", 1)[0]
-            case_id = _header(head, "X-Advocacy-Case-Id")
-            if not case_id or _header(head, "X-Advocacy-Email-Kind") != "initial" or case_id in self.answered:
-                continue
-            with INVOKE_LOCK.urgent():
-                case = repo.get_case(self.env.stack.outputs["CasesTableName"], case_id)
-            if not case or case["gss_code"] not in self.responses or not case.get("first_sent"):
-                continue
-            self.answered.add(case_id)
-            response = self.responses[case["gss_code"]]
-            if response.bounce:
-                timer = threading.Timer(0.0, self._bounce_now, args=(case,))
-                timer.daemon = True
-                self.timers.append(timer)
-                timer.start()
-                continue
-            due = self.due(date.fromisoformat(case["first_sent"]), response)
-            delay = max(self.env.clock.real_seconds_until(due), 0.0)
-            timer = threading.Timer(delay, self._answer_now, args=(case, response))
-            timer.daemon = True
-            self.timers.append(timer)
-            timer.start()
-
-    def _bounce_now(self, case: dict[str, Any]) -> None:
-        self.env.publish_delivery_event(case["case_id"], stage=0, event_type="Bounce")
-        self.options.progress(f"{case['la_name']}: the first email bounced")
-
-    def _answer_now(self, case: dict[str, Any], response: ScriptedResponse) -> None:
-        try:
-            status = self.answer(case, response)
-        except Exception as exc:  # reported, never silent
-            status = 0
-            self.errors.append(f"{case['case_id']}: {type(exc).__name__}")
-        self.options.progress(
-            f"{case['la_name']} answered {response.answer.value} on {self.env.clock.now():%a %d %b} (HTTP {status})"
-        )
+    def _done(self) -> bool:
+        return not self.pending_answers and not self.ses.pending and not self.env.running()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
-        started = time.monotonic()
-        self.env.start_clock()
+        self._started = time.monotonic()
+        limit = self.env.clock.now() + timedelta(days=self.options.max_days)
+        for poison in self.options.faults.poisons:
+            self._queue_poison(poison)
         for path in files:
             object_key = self.env.upload(path, key)
             self.uploads.append(object_key)
             self.options.progress(f"uploaded {object_key}")
-            self.env.pump_queue()
-        last_day = None
         try:
-            tick = 0
-            while True:
-                self._schedule_answers()
-                tick += 1
-                if tick % 10:  # the outbox is checked every 20 ms, the rest every 200 ms
-                    time.sleep(0.02)
-                    continue
-                queued, _dlq = self.env.queue_depths()
-                pending = [t for t in self.timers if t.is_alive()]
-                running = [e for e in self.env.executions().values() if e["status"] == "RUNNING"]
-                today = self.env.clock.now().date()
-                if last_day is None or (today - last_day).days >= 7:  # a weekly line of progress
-                    self.options.progress(f"week of {today:%a %d %b %Y}: {len(running)} cases still open")
-                    last_day = today
-                if not queued and not pending and not running:
-                    break
-                if time.monotonic() - started > self.options.max_real_seconds:
-                    self.options.progress("stopped: the run took longer than its limit")
-                    break
-                time.sleep(0.02)
-        finally:
-            for t in self.timers:
-                t.cancel()
-        return self.result()
+            self.env.settle(done=self._done, until=limit, on_idle=self._on_idle)
+        except TwinStalledError as exc:
+            raise TwinError(str(exc)) from exc
+        result = self.result()
+        with self.env.reading() as services:
+            work = services.work.all()
+        check_promises(result, set(self.env.running()), work)
+        return result
+
+    def _queue_poison(self, poison: Any) -> None:
+        """An unparseable message in the authority's message group, before the file's cases."""
+        from advocacy_notify.domain.authorities import AuthorityDirectory
+
+        match = AuthorityDirectory.default().resolve(str(poison.authority))
+        if match.status != "resolved" or not match.gss_code:
+            raise TwinError(f"faults: poison authority {poison.authority!r} is {match.status}")
+        self.env.client("sqs").send_message(
+            QueueUrl=self.env.stack.queue_url,
+            MessageBody="{this is not a case",
+            MessageGroupId=match.gss_code,
+            MessageDeduplicationId=f"poison-{match.gss_code}",
+        )
+        poison.fire()
 
     def result(self) -> dict[str, Any]:
-        from advocacy_notify.adapters import repository as repo
-
-        out_cases = []
-        for case in sorted(self.cases(), key=lambda c: c["case_id"]):
-            items = self.items(case["case_id"])
+        with self.env.reading() as services:
+            histories = [services.cases.history(c.case_id) for c in services.cases.all()]
+            work = services.work.all()
+        out_cases: list[dict[str, Any]] = []
+        for history in sorted((h for h in histories if h is not None), key=lambda h: h.case.case_id):
+            case = history.case
             emails = [
-                {"kind": i["kind"], "stage": i["stage"], "to": i["to"], "sent_at": i["sent_at"]}
-                for i in sorted(items, key=lambda i: i["sk"])
-                if i["sk"].startswith("EMAIL#") and i.get("state") == "sent"
+                {
+                    "kind": e.kind,
+                    "stage": e.stage,
+                    "to": list(e.to),
+                    "sent_at": iso(e.sent_at) if e.sent_at else None,
+                    "state": e.state,
+                    "delivery": {r: d.get("status") for r, d in sorted(e.delivery.items())},
+                    "complaints": list(e.complaints),
+                }
+                for e in sorted(history.emails, key=lambda e: e.stage)
+                if e.state in {"sent", "uncertain"}
             ]
             out_cases.append(
                 {
-                    "case_id": case["case_id"],
-                    "urn": case["urn"],
-                    "gss_code": case["gss_code"],
-                    "la_name": case["la_name"],
-                    "first_sent": case.get("first_sent"),
-                    "home_name": case.get("home_name"),
-                    "status": case["status"],
-                    "answer": case.get("answer"),
-                    "answered_at": case.get("answered_at"),
-                    "working_days_to_answer": case.get("working_days_to_answer"),
-                    "reminders_sent": case.get("reminders_sent", 0),
-                    "escalated": bool(case.get("escalated_at")),
+                    "case_id": case.case_id,
+                    "urn": case.urn,
+                    "gss_code": case.gss_code,
+                    "la_name": case.la_name,
+                    "home_name": case.home_name,
+                    "rating_date": case.rating_date.isoformat(),
+                    "first_sent": case.first_sent.isoformat() if case.first_sent else None,
+                    "status": case.status.value,
+                    "answer": case.answer.value if case.answer else None,
+                    "answered_at": iso(case.answered_at) if case.answered_at else None,
+                    "advocacy_before_contact": case.advocacy_before_contact,
+                    "working_days_to_answer": case.working_days_to_answer,
+                    "reminders_sent": case.reminders_sent,
+                    "escalated": case.escalated_at is not None,
+                    "joined_ratings": [d.isoformat() for d in case.joined_ratings],
+                    "execution_name": case.execution_name,
                     "emails": emails,
                 }
             )
-        with INVOKE_LOCK.urgent():
-            work = repo.work_items(self.env.stack.outputs["WorkTableName"])
-        kinds = Counter(w["kind"] for w in work)
+        kinds = Counter(str(w["kind"]) for w in work)
         emails_by_kind = Counter(e["kind"] for c in out_cases for e in c["emails"])
         reports = [self.report(k) for k in dict.fromkeys(self.uploads)]
+        queued, dead = self.env.queue_depths()
         totals = {
             "files": len(dict.fromkeys(self.uploads)),
             "cases": len(out_cases),
@@ -283,9 +314,11 @@ class Runner:
             },
             "emails_sent_by_ses": len(self.env.sent_emails()),
             "staff_work_items": dict(sorted(kinds.items())),
-            "dead_letter_messages": self.env.queue_depths()[1],
-            # the SQS poller keeps going after an error, as Lambda's would; say how many it met
+            "dead_letter_messages": dead,
+            "queued_messages": queued,
+            "still_running": len(self.env.running()),
             "poller_errors": len(self.env.poller_errors),
+            "script_errors": len(self.errors),
         }
         staff = {
             "unresolved_authorities": [w for r in reports for w in r.get("unresolved_authorities", [])],
@@ -296,31 +329,50 @@ class Runner:
             "unreadable_files": [
                 {"key": r["file"]["key"], "reason": r.get("reason")} for r in reports if r.get("status") == "unreadable"
             ],
-            "work_items": [
-                {
-                    k: v
-                    for k, v in w.items()
-                    if k in {"kind", "case_id", "urn", "input", "key", "reason", "count", "gss_code"}
-                }
-                for w in work
-            ],
         }
-        totals.update({k: len(v) for k, v in staff.items() if k != "work_items"})
+        totals.update({k: len(v) for k, v in staff.items()})
+        work_items = sorted(
+            (
+                {k: w[k] for k in ("kind", "case_id", "urn", "gss_code", "state", "input", "reason", "role") if k in w}
+                for w in work
+            ),
+            key=lambda w: (str(w["kind"]), str(w.get("case_id") or w.get("urn") or w.get("input") or "")),
+        )
         return {
             "cases": out_cases,
+            "work_items": work_items,
             "totals": totals,
-            "staff_work_items": staff,
+            "staff_work_items": {**staff, "work_items": work_items},
+            "faults": self.options.faults.report(),
             "files": [
                 {"file": r.get("file"), "status": r.get("status"), "reason": r.get("reason"), **r.get("counts", {})}
                 for r in reports
             ],
+            "simulated": {"started_at": iso(self.env.start), "stopped_at": iso(self.env.clock.now())},
         }
 
     def report(self, object_key: str) -> dict[str, Any]:
-        s3 = self.env.client("s3")
-        try:
-            body = s3.get_object(Bucket=self.env.stack.bucket, Key=object_key + ".report.json")["Body"].read()
-        except Exception:
-            return {"file": {"key": object_key}, "status": "missing"}
-        doc: dict[str, Any] = json.loads(body)
-        return doc
+        doc = self.env.services().files.get_json(self.env.stack.bucket, object_key + ".report.json")
+        return doc if isinstance(doc, dict) else {"file": {"key": object_key}, "status": "missing"}
+
+
+def check_promises(result: dict[str, Any], running: set[str], work: list[dict[str, Any]]) -> None:
+    """What every run must show, or the twin failed: each case's emails in order and dated in order, the first
+    one an initial email; and every case still being chased has a running workflow or a staff work item."""
+    problems = []
+    flagged = {str(w.get("case_id")) for w in work if w.get("state") == "open"}
+    chasing = {s.value for s in CHASING}
+    for case in result["cases"]:
+        emails = case["emails"]
+        kinds = [EMAIL_ORDER.get(e["kind"], 9) for e in emails]
+        if kinds != sorted(kinds) or [e["stage"] for e in emails] != sorted(e["stage"] for e in emails):
+            problems.append(f"{case['case_id']}: emails out of order")
+        times = [e["sent_at"] for e in emails if e["sent_at"]]
+        if times != sorted(times):
+            problems.append(f"{case['case_id']}: emails dated out of order")
+        if emails and emails[0]["kind"] != "initial":
+            problems.append(f"{case['case_id']}: the first email is a {emails[0]['kind']}")
+        if case["status"] in chasing and case["execution_name"] not in running and case["case_id"] not in flagged:
+            problems.append(f"{case['case_id']}: still {case['status']}, with no workflow and no work item")
+    if problems:
+        raise TwinError("the twin broke its promise: " + "; ".join(problems[:10]))

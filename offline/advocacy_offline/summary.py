@@ -11,13 +11,34 @@ STATUS_WORDS = {
     "no_children_placed": "no children placed",
     "need_help": "needs help",
     "unresolved": "UNRESOLVED",
-    "delivery_failed": "EMAIL BOUNCED",
+    "delivery_failed": "NO ADDRESS REACHABLE",
+    "technical_failure": "WAITING ON SES",
     "failed": "FAILED",
     "awaiting_response": "waiting",
     "escalated": "escalated",
     "queued": "queued",
     "closed_by_staff": "closed by staff",
 }
+
+
+# work items about one case (the ones about a file are listed above from the file's report)
+CASE_WORK = frozenset(
+    {
+        "unresolved",
+        "need_help",
+        "delivery_failed",
+        "technical_failure",
+        "failed",
+        "email_uncertain",
+        "no_contacts",
+        "fix_contact",
+        "complaint",
+        "rating_joined_open_case",
+        "case_not_started",
+        "case_message_failed",
+        "unreadable_case_message",
+    }
+)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
@@ -74,15 +95,8 @@ def print_summary(result: dict[str, Any], say: Callable[[str], None]) -> None:
     for f in staff["unreadable_files"]:
         say(f"  - file {f['key']} could not be read: {f['reason']}")
         items += 1
-    for w in staff["work_items"]:
-        if w["kind"] in {
-            "unresolved",
-            "need_help",
-            "delivery_failed",
-            "failed",
-            "email_uncertain",
-            "no_contacts",
-        }:
+    for w in result["work_items"]:
+        if w["kind"] in CASE_WORK:
             say(f"  - {w['kind'].replace('_', ' ')}: case {w.get('case_id') or w.get('gss_code')}")
             items += 1
     if not items:

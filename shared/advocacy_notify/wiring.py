@@ -27,7 +27,7 @@ from .adapters.pacer import DynamoSendPacer
 from .adapters.s3 import S3Files
 from .adapters.secrets import SecretsLinkKey
 from .adapters.ses import SesMailer
-from .adapters.sfn import SfnWorkflow
+from .adapters.sfn import SfnTasks, SfnWorkflow
 from .adapters.sns import SnsAlerts
 from .adapters.sqs import SqsCaseQueue, SqsDeadLetters
 from .adapters.work_table import DynamoWorkItems
@@ -91,6 +91,10 @@ class Services(Generic[SettingsT]):
     @cached_property
     def alerts(self) -> SnsAlerts:
         return SnsAlerts(self.clients.client("sns"), self.need(s.Alerts).alert_topic_arn)
+
+    @cached_property
+    def tasks(self) -> SfnTasks:
+        return SfnTasks(self.clients.client("stepfunctions"))
 
     @cached_property
     def workflow(self) -> SfnWorkflow:
@@ -195,7 +199,7 @@ class Services(Generic[SettingsT]):
 
     @cached_property
     def await_answer(self) -> AwaitAnswer:
-        return AwaitAnswer(cases=self.cases, workflow=self.workflow, clock=self.clock)
+        return AwaitAnswer(cases=self.cases, tasks=self.tasks, clock=self.clock)
 
     @cached_property
     def mark_case(self) -> MarkCase:
@@ -203,7 +207,7 @@ class Services(Generic[SettingsT]):
 
     @cached_property
     def deliver_effects(self) -> DeliverEffects:
-        return DeliverEffects(cases=self.cases, workflow=self.workflow, alerts=self.alerts, clock=self.clock)
+        return DeliverEffects(cases=self.cases, tasks=self.tasks, alerts=self.alerts, clock=self.clock)
 
     @cached_property
     def respond(self) -> Respond:
@@ -224,7 +228,7 @@ class Services(Generic[SettingsT]):
             directory=self.directory,
             work=self.work,
             alerts=self.alerts,
-            workflow=self.workflow,
+            tasks=self.tasks,
             clock=self.clock,
             help_at_hand_email=self.need(s.HelpAtHandContact).help_at_hand_email,
         )

@@ -29,7 +29,10 @@ def _event(event_type: str, case_id: str, recipients: list[str], bounce_type: st
     elif event_type == "Delivery":
         doc["delivery"] = {"recipients": recipients}
     elif event_type == "Complaint":
-        doc["complaint"] = {"complaintFeedbackType": "abuse", "complainedRecipients": [{"emailAddress": r} for r in recipients]}
+        doc["complaint"] = {
+            "complaintFeedbackType": "abuse",
+            "complainedRecipients": [{"emailAddress": r} for r in recipients],
+        }
     return json.dumps(doc)
 
 

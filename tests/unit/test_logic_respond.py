@@ -55,7 +55,7 @@ def test_a_need_help_answer_keeps_its_alert_and_resume_when_both_fail() -> None:
     """SendTaskSuccess and SNS both throttled: the council still sees its answer recorded, the work item is
     there at once, and the outbox delivers the rest later."""
     w = World()
-    case_id, link = _waiting(w)
+    _case_id, link = _waiting(w)
     w.workflow.resume_failures.append(RuntimeError("ThrottlingException"))
     w.alerts.failures.append(RuntimeError("ThrottlingException"))
     page = w.respond().submit(link, {**FIELDS, "answer": "need_help"}, action_url=f"/respond/{link}")

@@ -87,13 +87,13 @@ class World:
         )
 
     def await_answer(self) -> AwaitAnswer:
-        return AwaitAnswer(cases=self.cases, workflow=self.workflow, clock=self.clock)
+        return AwaitAnswer(cases=self.cases, tasks=self.workflow, clock=self.clock)
 
     def mark_case(self) -> MarkCase:
         return MarkCase(cases=self.cases, work=self.work, alerts=self.alerts, clock=self.clock)
 
     def effects(self) -> DeliverEffects:
-        return DeliverEffects(cases=self.cases, workflow=self.workflow, alerts=self.alerts, clock=self.clock)
+        return DeliverEffects(cases=self.cases, tasks=self.workflow, alerts=self.alerts, clock=self.clock)
 
     def respond(self) -> Respond:
         return Respond(
@@ -132,7 +132,7 @@ class World:
             directory=self.directory,
             work=self.work,
             alerts=self.alerts,
-            workflow=self.workflow,
+            tasks=self.workflow,
             clock=self.clock,
             help_at_hand_email=HELP.email,
         )

@@ -2,7 +2,8 @@
 
 Items (pk `case_id`, sk `sk`):
 - `CASE`: the case record (`domain.case.Case`); the `status-index` GSI (status, opened_at) lists them by status.
-- `EMAIL#<stage>`: the email ledger - the intent to send is written before SES is called.
+- `EMAIL#<stage>`: the email ledger - the intent to send is written before SES is called; while it says
+  `sending` it carries `status = "email-sending"`, so the reconciler finds stuck ones through the GSI.
 - `EVENT#<time>#<n>`: what happened, for staff (`cases show`).
 - `OUTBOX#<effect>`: an effect of an answer still to deliver (resume the workflow, alert staff). It carries
   `status = "outbox"` while pending, so the same GSI lists pending effects; delivering removes it.
@@ -26,6 +27,7 @@ CASE = "CASE"
 PAIR = "PAIR"
 STATUS_INDEX = "status-index"
 OUTBOX = "outbox"  # the status of a pending outbox entry in the status index
+SENDING = "email-sending"  # the status of a ledger entry while SES is being called, in the status index
 
 
 def email_sk(stage: int) -> str:
@@ -237,6 +239,8 @@ class DynamoCases:
             "stage": entry.stage,
             "to": list(entry.to),
             "state": "sending",
+            "status": SENDING,
+            "opened_at": iso(at),
             "intended_at": iso(at),
             "expires_at": record_expiry(at, self.retention_days),
         }
@@ -253,7 +257,7 @@ class DynamoCases:
         sets = {"state": state, "finished_at": iso(at), **fields}
         if state == "sent":
             sets["delivery"] = {}  # filled per recipient by SES events
-        self.table.update({"case_id": case_id, "sk": email_sk(stage)}, sets)
+        self.table.update({"case_id": case_id, "sk": email_sk(stage)}, sets, removes=("status",))
 
     def record_delivery(
         self, case_id: str, stage: int, recipient: str, status: str, at: datetime, detail: str
@@ -276,11 +280,9 @@ class DynamoCases:
             complaints.append(recipient)
             self.table.update(key, {"complaints": complaints, "complained_at": iso(at)})
 
-    def emails_in_state(self, state: str) -> list[EmailEntry]:
-        items = self.table.scan(
-            "begins_with(sk, :e) AND #state = :s", values={":e": "EMAIL#", ":s": state}, names={"#state": "state"}
-        )
-        return [_email(i) for i in items]
+    def emails_sending(self) -> list[EmailEntry]:
+        """Ledger entries still `sending` (SES being called, or an attempt that stopped while it was)."""
+        return [_email(i) for i in self.table.query("status", SENDING, index=STATUS_INDEX)]
 
     def archive_emails(self, case_id: str, resend: int) -> None:
         """Set a case's email ledger aside before staff start it again (the ledger forbids sending a stage twice)."""

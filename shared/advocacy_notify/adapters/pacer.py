@@ -28,7 +28,7 @@ class DynamoSendPacer:
                 if item is None:
                     self.table.put(
                         {**BUCKET, "tokens": self.capacity - 1, "updated": now},
-                        condition="attribute_not_exists(bucket)",
+                        condition="attribute_not_exists(#bucket)",
                     )
                     return True
                 last = float(item["updated"])

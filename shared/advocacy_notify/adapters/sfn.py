@@ -13,28 +13,11 @@ TOKEN_GONE = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 NO_EXECUTION = frozenset({"ExecutionDoesNotExist", "ResourceNotFound"})
 
 
-class SfnWorkflow:
-    """`ports.Workflow` on Step Functions."""
+class SfnTasks:
+    """`ports.TaskTokens` on Step Functions: needs no state machine, only the token."""
 
-    def __init__(self, client: Any, state_machine_arn: str) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.state_machine_arn = state_machine_arn
-
-    def execution_arn(self, name: str) -> str:
-        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
-        return f"{prefix}:execution:{machine}:{name}"
-
-    def start(self, name: str, payload: Mapping[str, Any]) -> bool:
-        """False when an execution with this name already exists (nothing opened)."""
-        try:
-            self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload, default=str)
-            )
-        except Exception as exc:
-            if error_code(exc) == "ExecutionAlreadyExists":
-                return False
-            raise
-        return True
 
     def resume(self, token: str, output: Mapping[str, Any]) -> bool:
         """False if the token has expired or was already used."""
@@ -51,6 +34,30 @@ class SfnWorkflow:
             self.client.send_task_failure(taskToken=token, error=error, cause=cause[:250])
         except Exception as exc:
             if error_code(exc) in TOKEN_GONE:
+                return False
+            raise
+        return True
+
+
+class SfnWorkflow(SfnTasks):
+    """`ports.Workflow` on Step Functions."""
+
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        super().__init__(client)
+        self.state_machine_arn = state_machine_arn
+
+    def execution_arn(self, name: str) -> str:
+        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
+
+    def start(self, name: str, payload: Mapping[str, Any]) -> bool:
+        """False when an execution with this name already exists (nothing opened)."""
+        try:
+            self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload, default=str)
+            )
+        except Exception as exc:
+            if error_code(exc) == "ExecutionAlreadyExists":
                 return False
             raise
         return True

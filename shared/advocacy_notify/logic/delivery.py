@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.case import CaseStatus
-from ..ports import Alerts, Cases, Clock, Directory, Workflow, WorkItems
+from ..ports import Alerts, Cases, Clock, Directory, TaskTokens, WorkItems
 
 DELIVERED = "delivered"
 PERMANENT = "permanent-failure"
@@ -113,12 +113,12 @@ class RecordDelivery:
         directory: Directory,
         work: WorkItems,
         alerts: Alerts,
-        workflow: Workflow,
+        tasks: TaskTokens,
         clock: Clock,
         help_at_hand_email: str,
     ) -> None:
         self.cases, self.directory, self.work, self.alerts = cases, directory, work, alerts
-        self.workflow, self.clock, self.help_at_hand_email = workflow, clock, help_at_hand_email.lower()
+        self.tasks, self.clock, self.help_at_hand_email = tasks, clock, help_at_hand_email.lower()
 
     def __call__(self, event: DeliveryEvent) -> DeliveryOutcome:
         now = self.clock.now()
@@ -200,7 +200,7 @@ class RecordDelivery:
         self.work.raise_item("delivery_failed", case_id, now, **info)
         self.alerts.alert("advocacy-notify: a case cannot reach its authority", info)
         if history.case.task_token:  # stop waiting: the workflow ends, the case waits for staff
-            self.workflow.fail(history.case.task_token, "DeliveryFailed", f"no address reachable: {detail}")
+            self.tasks.fail(history.case.task_token, "DeliveryFailed", f"no address reachable: {detail}")
         return True
 
     def _unmatched(self, event: DeliveryEvent) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..ports import Alerts, Cases, Clock, OutboxEntry, Workflow
+from ..ports import Alerts, Cases, Clock, OutboxEntry, TaskTokens
 
 RESUME = "resume"
 ALERT = "alert"
@@ -22,8 +22,8 @@ class Delivered:
 
 
 class DeliverEffects:
-    def __init__(self, *, cases: Cases, workflow: Workflow, alerts: Alerts, clock: Clock) -> None:
-        self.cases, self.workflow, self.alerts, self.clock = cases, workflow, alerts, clock
+    def __init__(self, *, cases: Cases, tasks: TaskTokens, alerts: Alerts, clock: Clock) -> None:
+        self.cases, self.tasks, self.alerts, self.clock = cases, tasks, alerts, clock
 
     def deliver(self, entries: Iterable[OutboxEntry]) -> Delivered:
         """Deliver each entry; one that fails stays in the outbox (with its error) for the next try."""
@@ -47,7 +47,7 @@ class DeliverEffects:
             case = self.cases.get(entry.case_id)
             # No token, or a token that is gone: the workflow is between tasks, and its next task sees the answer.
             if case is not None and case.task_token:
-                self.workflow.resume(case.task_token, dict(entry.detail))
+                self.tasks.resume(case.task_token, dict(entry.detail))
         elif entry.effect == ALERT:
             detail = dict(entry.detail)
             self.alerts.alert(str(detail.pop("subject", "advocacy-notify")), detail)

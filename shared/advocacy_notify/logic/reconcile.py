@@ -85,7 +85,7 @@ class Reconcile:
 
     def _stuck_sending(self, found: Findings) -> None:
         now = self.clock.now()
-        for entry in self.cases.emails_in_state("sending"):
+        for entry in self.cases.emails_sending():
             if entry.intended_at is None or now - entry.intended_at < SENDING_GRACE:
                 continue  # being sent right now
             self.cases.finish_email(entry.case_id, entry.stage, "uncertain", now, error="stuck in sending")

@@ -33,7 +33,7 @@ from ..ports import (
     Links,
     Mailer,
     SendPacer,
-    Workflow,
+    TaskTokens,
     WorkItems,
 )
 
@@ -314,8 +314,8 @@ class AwaitAnswer:
     """Keep the task token with the case while the workflow waits. If the case was answered (or stopped) before
     the token could be kept, resume at once: an answer is never left waiting for a timeout."""
 
-    def __init__(self, *, cases: Cases, workflow: Workflow, clock: Clock) -> None:
-        self.cases, self.workflow, self.clock = cases, workflow, clock
+    def __init__(self, *, cases: Cases, tasks: TaskTokens, clock: Clock) -> None:
+        self.cases, self.tasks, self.clock = cases, tasks, clock
 
     def __call__(self, req: AwaitRequest) -> dict[str, Any]:
         now = self.clock.now()
@@ -328,7 +328,7 @@ class AwaitAnswer:
             return {"action": "waiting", "case_id": req.case_id, "stage": req.stage}
         latest = self.cases.get(req.case_id)
         status = latest.status.value if latest else None
-        self.workflow.resume(req.task_token, {"status": status, "ended_before_stage": req.stage})
+        self.tasks.resume(req.task_token, {"status": status, "ended_before_stage": req.stage})
         return {"action": "resumed", "case_id": req.case_id, "status": status}
 
 
