@@ -44,10 +44,15 @@ Row numbers are 1-based and count every row as a spreadsheet shows it (title row
 header and blank rows included), so "row 5" is the first data row under a header on row 4.
 Blank rows are not yielded.
 
+A file with no placing-authority column is a ratings snapshot (``OfstedFile.is_ratings_snapshot``),
+Ofsted's list of every home's latest rating; ``OfstedFile.snapshot_date`` is the date its title
+rows say it is "as at" ("Provider level as at 31 March 2023"), or None. ``rows(every_grade=True)``
+reads in-scope rows of every grade as :class:`ParsedRow` (see ``domain/snapshot.py``).
+
 The package's rooms: ``outcomes`` (the types above and :class:`Limits`), ``guards`` (byte and
-zip guards), ``headers`` (header spellings and the header row), ``cells`` (scope, grades, URNs,
-dates), ``rules`` (one row's verdict), ``reader`` (:class:`OfstedFile`) and ``opening``
-(:func:`open_ofsted`).
+zip guards), ``headers`` (header spellings, the header row and the title rows' date), ``cells``
+(scope, grades, URNs, dates), ``rules`` (one row's verdict), ``reader`` (:class:`OfstedFile`) and
+``opening`` (:func:`open_ofsted`).
 """
 
 from .cells import classify_provision_type, split_placing_authorities

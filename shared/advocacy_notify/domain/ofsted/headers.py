@@ -1,14 +1,15 @@
-"""Header mapping: the column spellings of every year, and finding the header row below title rows."""
+"""Header mapping: the column spellings of every year, the header row below title rows, and a title's date."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
-from .cells import QUOTES, cell_text, is_blank
-from .outcomes import Limits
+from .cells import QUOTES, cell_text, is_blank, parse_date_text
+from .outcomes import Limits, one_line
 
 # field -> header spellings, highest priority first. Matching is done on normalised text
 # (see normalise_header): case, line breaks, repeated/leading/trailing spaces, BOM, curly
@@ -113,10 +114,20 @@ def _used_width(cells: Sequence[object]) -> int:
     return width
 
 
-def find_header(rows: Iterator[Sequence[object]], limits: Limits) -> tuple[dict[str, tuple[int, str]] | None, int, int]:
-    """Scan the first non-blank rows for the header. (mapping, header row number, width)."""
+class Header(NamedTuple):
+    """Where the header row is and what it maps, with the text of the rows above it."""
+
+    mapping: dict[str, tuple[int, str]] | None  # field -> (column index, header text); None: not found
+    row: int  # 1-based row number of the header (of the last row scanned when not found)
+    width: int  # columns up to the last non-blank header cell
+    titles: tuple[str, ...] = ()  # each non-blank row above the header, as one line of text
+
+
+def find_header(rows: Iterator[Sequence[object]], limits: Limits) -> Header:
+    """Scan the first non-blank rows for the header row."""
     row_no = 0
     seen = 0
+    titles: list[str] = []
     while seen < limits.header_scan_rows:
         try:
             row = next(rows)
@@ -134,8 +145,49 @@ def find_header(rows: Iterator[Sequence[object]], limits: Limits) -> tuple[dict[
             row = [row[0][1:], *row[1:]]
         mapping = _map_header(row)
         if mapping is not None:
-            return mapping, row_no, _used_width(row)
-    return None, row_no, 0
+            return Header(mapping, row_no, _used_width(row), tuple(titles))
+        titles.append(_title_text(row))
+    return Header(None, row_no, 0, tuple(titles))
+
+
+def _title_text(row: Sequence[object]) -> str:
+    """A title or notes row as one line: its first few non-blank cells (a row can be very wide)."""
+    texts: list[str] = []
+    for cell in row:
+        if not is_blank(cell):
+            texts.append(cell_text(cell))
+            if len(texts) == _TITLE_CELLS:
+                break
+    return one_line(" ".join(texts), _TITLE_CHARS)
+
+
+_TITLE_CELLS: Final = 8
+_TITLE_CHARS: Final = 500
+# a date as titles write it: "31 March 2023", "31st March 2023", "31/03/2023", "2023-03-31"
+_TITLE_DATE_RE: Final = re.compile(
+    r"(?:\b(?P<at>(?:as\s+)?at)\s+)?"
+    r"\b(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[a-z]+\.?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\b",
+    re.IGNORECASE,
+)
+
+
+def snapshot_date_in(titles: Sequence[str]) -> dt.date | None:
+    """The date a file's data is "as at", from the rows above its header.
+
+    A date after "as at" or "at" in any of them wins ("Provider level as at 31 March 2023");
+    else the one date in the first of them, the title ("Ratings 31 March 2023"). None when there
+    is no date, or the title has several and none follows "at" ("between 01 April 2022 and
+    31 March 2023": a period, not a snapshot).
+    """
+    for title in titles:
+        for match in _TITLE_DATE_RE.finditer(title):
+            found = parse_date_text(match["date"])
+            if match["at"] and isinstance(found, dt.date):
+                return found
+    if not titles:
+        return None
+    dates = [d for m in _TITLE_DATE_RE.finditer(titles[0]) if isinstance(d := parse_date_text(m["date"]), dt.date)]
+    return dates[0] if len(dates) == 1 else None
 
 
 def no_header_reason(limits: Limits, where: str = "") -> str:

@@ -25,7 +25,7 @@ from .guards import (
     looks_binary,
     read_up_to,
 )
-from .headers import find_header, no_header_reason
+from .headers import Header, find_header, no_header_reason, snapshot_date_in
 from .outcomes import DEFAULT_LIMITS, FileUnreadable, Format, Limits, one_line
 from .reader import OfstedFile, close_all
 
@@ -118,7 +118,7 @@ def _sniff_delimiter(peek: bytes, whole: bool, limits: Limits) -> str:
     for delimiter in (",", ";", "\t"):
         try:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            if find_header(reader, limits)[0] is not None:
+            if find_header(reader, limits).mapping is not None:
                 return delimiter
         except csv.Error:
             continue
@@ -139,10 +139,10 @@ def _open_csv(
     text = io.TextIOWrapper(buffered, encoding="utf-8", errors=CP1252_HANDLER, newline="")
     closers.append(text)
     reader = csv.reader(text, delimiter=delimiter)
-    mapping, header_row, width = find_header(reader, limits)
-    if mapping is None:
+    header = find_header(reader, limits)
+    if header.mapping is None:
         raise FileUnreadable(no_header_reason(limits))
-    return _opened("csv", None, (mapping, header_row, width), reader, closers, limits)
+    return _opened("csv", None, header, reader, closers, limits)
 
 
 def _open_workbook(
@@ -195,14 +195,14 @@ def _open_workbook(
     for name in candidates:
         try:
             rows = iter(workbook.get_sheet_by_name(name).iter_rows())
-            mapping, header_row, width = find_header(rows, limits)
+            header = find_header(rows, limits)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
             raise FileUnreadable(f"sheet '{name}' could not be read: {one_line(str(exc), 150)}") from None
-        if mapping is None:
+        if header.mapping is None:
             continue
-        return _opened(fmt, name, (mapping, header_row, width), rows, closers, limits)
+        return _opened(fmt, name, header, rows, closers, limits)
     where = f" of sheet '{sheet}'" if sheet is not None else f" of any sheet ({', '.join(names)})"
     raise FileUnreadable(no_header_reason(limits, where))
 
@@ -210,15 +210,22 @@ def _open_workbook(
 def _opened(
     fmt: Format,
     sheet: str | None,
-    header: tuple[dict[str, tuple[int, str]], int, int],
+    header: Header,
     rows: Iterator[Sequence[object]],
     closers: list[object],
     limits: Limits,
 ) -> OfstedFile:
-    """The file, once its header row is found: (column mapping, header row number, width)."""
-    mapping, header_row, width = header
-    if width > limits.max_columns:
-        raise FileUnreadable(f"header row has {width} columns; the limit is {limits.max_columns}")
+    """The file, once its header row is found."""
+    assert header.mapping is not None
+    if header.width > limits.max_columns:
+        raise FileUnreadable(f"header row has {header.width} columns; the limit is {limits.max_columns}")
     return OfstedFile(
-        format=fmt, sheet=sheet, header_row=header_row, mapping=mapping, rows=rows, closers=closers, limits=limits
+        format=fmt,
+        sheet=sheet,
+        header_row=header.row,
+        mapping=header.mapping,
+        rows=rows,
+        closers=closers,
+        limits=limits,
+        snapshot_date=snapshot_date_in(header.titles),
     )

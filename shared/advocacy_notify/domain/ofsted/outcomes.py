@@ -24,7 +24,7 @@ class FileUnreadable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ParsedRow:
-    """An in-scope home rated (provisionally) Inadequate, validated."""
+    """An in-scope home rated (provisionally) Inadequate, validated (any grade with ``rows(every_grade=True)``)."""
 
     row: int
     urn: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import sys
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -45,7 +46,8 @@ class OfstedFile:
     header_row: int
     columns: dict[str, str]
     has_judgement_column: bool
-    has_placing_column: bool
+    has_placing_column: bool  # placing authorities: a provisional file; without them, a ratings snapshot
+    snapshot_date: dt.date | None  # the date the title rows say the data is "as at", if they say
     data_rows: int  # non-blank data rows seen so far by rows()
 
     def __init__(
@@ -58,6 +60,7 @@ class OfstedFile:
         rows: Iterator[Sequence[object]],
         closers: Sequence[object],
         limits: Limits,
+        snapshot_date: dt.date | None = None,
     ) -> None:
         self.format = format
         self.sheet = sheet
@@ -65,6 +68,7 @@ class OfstedFile:
         self.columns = {field: text for field, (_, text) in mapping.items()}
         self.has_judgement_column = "judgement" in mapping
         self.has_placing_column = "placing_authorities" in mapping
+        self.snapshot_date = snapshot_date
         self.data_rows = 0
         self._index = tuple(mapping[f][0] if f in mapping else _MISSING for f in _FIELDS)
         self._source_rows = rows
@@ -94,11 +98,21 @@ class OfstedFile:
 
     # rows -----------------------------------------------------------------------------
 
-    def rows(self) -> Iterator[RowOutcome]:
-        """Stream the outcomes of every non-blank data row. May be called once."""
+    @property
+    def is_ratings_snapshot(self) -> bool:
+        """No placing-authority column: Ofsted's ratings of every home, not a provisional notification."""
+        return not self.has_placing_column
+
+    def rows(self, *, every_grade: bool = False) -> Iterator[RowOutcome]:
+        """Stream the outcomes of every non-blank data row. May be called once.
+
+        With ``every_grade``, an in-scope row rated Outstanding, Good, ... is a :class:`ParsedRow`
+        with that judgement, validated like an Inadequate one, instead of a :class:`RowSkipped`.
+        """
         if self._started:
             raise RuntimeError("OfstedFile.rows() may be called only once")
         self._started = True
+        self._rules.every_grade = every_grade
         return self._rows_csv() if self.format == "csv" else self._rows_workbook()
 
     def _too_many_rows(self, row: int) -> RowRejected:

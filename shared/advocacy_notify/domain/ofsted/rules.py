@@ -37,9 +37,10 @@ class RowRules:
     """Decides the outcome of each data row of one file. Values that repeat down a file (provision
     types, grades, date strings, placing-authority cells) are worked out once and remembered."""
 
-    def __init__(self, *, has_judgement_column: bool, has_placing_column: bool) -> None:
+    def __init__(self, *, has_judgement_column: bool, has_placing_column: bool, every_grade: bool = False) -> None:
         self.has_judgement_column = has_judgement_column
         self.has_placing_column = has_placing_column
+        self.every_grade = every_grade  # other grades are rows to read, not rows to skip (ratings snapshots)
         today = dt.date.today()
         try:
             self._max_date = today.replace(year=today.year + 1)
@@ -80,7 +81,9 @@ class RowRules:
                 graded = _remember(self._grade_cache, grade, classify_judgement(grade))
             kind, word = graded
             if kind == J_OTHER:
-                if not errors:
+                if self.every_grade:
+                    judgement = word
+                elif not errors:
                     return RowSkipped(row, "judgement: " + word)
             elif kind == J_BLANK:
                 if self.has_placing_column:
