@@ -302,11 +302,11 @@ PROFILE_STAGES = (
     # (label, file suffix, function, "cum" or "own")
     (
         "reading rows into outcomes: OfstedFile._rows_csv (decoding, csv, per-row checks)",
-        "domain/ofsted.py",
+        "domain/ofsted/reader.py",
         "_rows_csv",
         "cum",
     ),
-    ("  of which per-row checks: OfstedFile._evaluate", "domain/ofsted.py", "_evaluate", "cum"),
+    ("  of which per-row checks: RowRules.evaluate", "domain/ofsted/rules.py", "evaluate", "cum"),
     ("grouping rows into homes: pipeline.process (own time)", "domain/pipeline.py", "process", "own"),
     ("homes and cases: pipeline._merge", "domain/pipeline.py", "_merge", "cum"),
     ("  of which resolving names: AuthorityDirectory.resolve", "domain/authorities.py", "resolve", "cum"),

@@ -100,6 +100,53 @@ def test_all_returns_a_copy(directory: AuthorityDirectory) -> None:
     assert len(directory.all()) == 153
 
 
+# The name tables are data files (data/SOURCES.md). A directory built from a subset of the
+# authorities skips table entries naming absent ones, so a misspelt target would be dropped
+# silently: every target must be one of the 153.
+@pytest.mark.parametrize("table", ["la_aliases.csv", "la_predecessors.csv", "la_trusts.csv"])
+def test_name_tables_name_known_authorities(directory: AuthorityDirectory, table: str) -> None:
+    rows = _read_csv(table)
+    assert len(rows) >= 10
+    for row in rows:
+        targets = row["canonical_name"].split("|")
+        assert all(t in GSS_BY_NAME for t in targets), (table, row)
+        match = directory.resolve(row["name"])
+        expected = {GSS_BY_NAME[t] for t in targets}
+        if len(targets) == 1:
+            assert_resolved(match, expected.pop())
+        else:
+            assert_ambiguous(match, expected)
+
+
+def test_old_codes_map_to_current_authorities(directory: AuthorityDirectory) -> None:
+    rows = _read_csv("la_old_codes.csv")
+    current_gss = set(GSS_BY_NAME.values())
+    current_dfe = {row["dfe_code"] for row in LA_ROWS}
+    assert {row["scheme"] for row in rows} == {"gss", "dfe"}
+    for row in rows:
+        assert row["code"] not in current_gss | current_dfe, row  # an old code never hides a current one
+        successors = set(row["successor_gss_codes"].split("|"))
+        assert successors <= current_gss, row
+        match = directory.resolve(row["code"])
+        if len(successors) == 1:
+            assert_resolved(match, successors.pop(), row["scheme"])
+        else:
+            assert_ambiguous(match, successors)
+
+
+def test_welsh_councils_and_name_affixes_are_well_formed(directory: AuthorityDirectory) -> None:
+    welsh = _read_csv("welsh_councils.csv")
+    assert len(welsh) >= 22
+    for row in welsh:
+        match = directory.resolve(row["name"])
+        assert_unknown(match)
+        assert match.method == "not_english"
+    affixes = _read_csv("la_name_affixes.csv")
+    kinds = {(row["position"], row["kind"]) for row in affixes}
+    assert kinds == {("prefix", "plain"), ("prefix", "trust"), ("suffix", "plain"), ("suffix", "trust")}
+    assert all(normalise_name(row["affix"]) == row["affix"] for row in affixes)  # written as compared
+
+
 @pytest.mark.parametrize("row", LA_ROWS, ids=lambda r: r["name"])
 def test_every_authority_resolves_by_name_and_codes(directory: AuthorityDirectory, row: dict[str, str]) -> None:
     gss = row["gss_code"]

@@ -6,17 +6,20 @@ match, so every step below prefers "ambiguous" or "unknown" to a guess:
 
 1. Codes: a GSS code (``E06000058``, any case) or a 3-digit DfE code. Codes of abolished
    authorities map to their successor when there is exactly one; split ones are ambiguous.
-2. Exact canonical names and known variants (``la_name_variants.csv``), after normalisation.
-3. Explicit aliases, predecessors and children's services trusts (tables below).
-4. Affix stripping ("London Borough of", "City Council", "MBC", "UA", "Limited", ...): every
-   form reachable by stripping is looked up; the least-stripped forms that match win, and if
-   they disagree the result is ambiguous.
+2. Exact canonical names and known variants (``la_name_variants.csv``), after normalisation
+   (``authority_names.normalise_name``).
+3. Explicit aliases, predecessors and children's services trusts (``la_aliases.csv``,
+   ``la_predecessors.csv``, ``la_trusts.csv``; old codes in ``la_old_codes.csv``).
+4. Affix stripping ("London Borough of", "City Council", "MBC", "UA", "Limited", ...; the
+   affixes are in ``la_name_affixes.csv``): every form reachable by stripping is looked up; the
+   least-stripped forms that match win, and if they disagree the result is ambiguous.
 5. Combined names ("Kingston upon Thames / Richmond upon Thames", "Kent and Surrey") are
    ambiguous with every authority they name; exact names that contain "and" are tried first.
 6. A conservative fuzzy step for typos only (see `_fuzzy`).
 
-Welsh councils and blank input are unknown. The module is pure Python: no AWS, no I/O beyond
-reading the package's own data files.
+Welsh councils (``welsh_councils.csv``) and blank input are unknown. The tables are files under
+``advocacy_notify/data`` (sources in ``SOURCES.md`` there), read once, at first use. The module is
+pure Python: no AWS, no I/O beyond reading those files.
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ import csv
 import functools
 import io
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from advocacy_notify.domain.models import AuthorityMatch, Candidate
+
+from .authority_names import SEP, STOP_KEYS, greedy_core, name_tokens, normalise_name, strip_levels
+from .authority_names import bounded_levenshtein as _bounded_levenshtein
+from .package_data import read_rows, read_text
 
 __all__ = ["AuthorityDirectory", "LocalAuthority", "normalise_name"]
 
@@ -48,405 +52,39 @@ class LocalAuthority:
 
 
 # ---------------------------------------------------------------------------------------------
-# Normalisation
+# Explicit tables (data/*.csv, see SOURCES.md). Targets are canonical names from
+# local_authorities.csv; "A|B" = ambiguous. Read once, at first use.
 # ---------------------------------------------------------------------------------------------
 
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u02bc": "'",
-        "\u2032": "'",
-        "`": "'",
-        "\u00b4": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2033": '"',
-    }
-)
-_APOSTROPHES_RE = re.compile(r"['\"]")
-_SEPARATORS_RE = re.compile(r"[/\\;|+,]")
-_OTHER_RE = re.compile(r"[^a-z0-9/]+")
-_TOKEN_MAP = {"upon": "on", "saint": "st"}
-SEP = "/"
+# name tables in precedence order: the first meaning given to a key wins
+_NAME_TABLES = (("la_aliases.csv", "alias"), ("la_predecessors.csv", "predecessor"), ("la_trusts.csv", "trust"))
 
 
-def _tokens(text: str) -> tuple[str, ...]:
-    """Lower-case word tokens; list separators (``/ ; | + ,``) become the token ``/``."""
-    s = unicodedata.normalize("NFKD", text)
-    # Drop combining marks (accents) and invisible format characters (zero-width spaces...).
-    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Mn", "Cf"))
-    s = s.translate(_QUOTES).casefold()
-    s = s.replace("&", " and ")
-    s = _APOSTROPHES_RE.sub("", s)  # children's -> childrens
-    s = _SEPARATORS_RE.sub(" / ", s)
-    s = _OTHER_RE.sub(" ", s)  # hyphens, dots ("St."), brackets, line breaks...
-    return tuple(_TOKEN_MAP.get(tok, tok) for tok in s.split())
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    names: tuple[tuple[str, str, str], ...]  # (text, canonical name(s), method)
+    welsh: tuple[str, ...]  # principal areas of Wales: never among the 153, never fuzzed onto one
+    old_gss: dict[str, tuple[str, ...]]  # codes of abolished or recoded authorities -> successor(s)
+    old_dfe: dict[str, tuple[str, ...]]
 
 
-def normalise_name(text: str) -> str:
-    """The lookup key for a name: case-folded, punctuation-free words separated by one space.
-
-    ``"Stockton-on-Tees"``, ``"STOCKTON ON TEES"`` and ``" Stockton  on\\nTees "`` all give
-    ``"stockton on tees"``; ``"St. Helens"`` gives ``"st helens"``; ``"&"`` becomes ``"and"``
-    and ``"upon"`` becomes ``"on"``.
-    """
-    return " ".join(tok for tok in _tokens(text) if tok != SEP)
-
-
-def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
-    # Longest first, so the greedy core strips "county council" before "council".
-    return tuple(sorted((tuple(t.split()) for t in texts), key=len, reverse=True))
-
-
-# Affixes that never carry the identity of an authority. Stripped one at a time, in every
-# order; a form is only ever looked up, never trusted because of how it was reached.
-_PREFIXES = _phrases(
-    "the",
-    "london borough of",
-    "london borough",
-    "royal borough of",
-    "royal borough",
-    "metropolitan borough of",
-    "metropolitan district of",
-    "borough of",
-    "city of",
-    "county of",
-    "city and county of",
-    "council of the",
-    "corporation of",
-    "lb of",
-    "lb",
-    "rb of",
-    "rb",
-)
-_SUFFIXES = _phrases(
-    "council",
-    "councils",
-    "city council",
-    "county council",
-    "borough council",
-    "metropolitan borough council",
-    "metropolitan district council",
-    "district council",
-    "county borough council",
-    "london borough council",
-    "unitary authority",
-    "unitary council",
-    "local authority",
-    "city",
-    "county",
-    "borough",
-    "metropolitan borough",
-    "district",
-    "city of",
-    "county of",
-    # "Kensington and Chelsea, Royal Borough of": the inverted form, like "Bristol, City of".
-    "royal borough of",
-    "london borough of",
-    "metropolitan borough of",
-    "borough of",
-    "corporation",
-    "mbc",
-    "mdc",
-    "lbc",
-    "cc",
-    "bc",
-    "dc",
-    "ua",
-    "la",
-    "pre lg",
-    "childrens services",
-    "childrens social care",
-    "childrens services department",
-    "social services",
-    "limited",
-    "ltd",
-    "cic",
-    "community interest company",
-)
-# Stripping one of these marks a children's services trust or company acting for an LA.
-_TRUST_SUFFIXES = _phrases(
-    "childrens trust",
-    "childrens services trust",
-    "children and families trust",
-)
-_TRUST_PREFIXES = _phrases("childrens services trust")
-# Forms that must never be matched even though stripping can produce them ("City of London"
-# is an authority; "London" is not one).
-_STOP_KEYS = frozenset({"london", "greater london"})
-
-_MAX_STRIP_DEPTH = 8
-# A stripped form never starts or ends with a connective ("London Borough Of X" -> "of x");
-# it may end with "of" ("Bristol, City of Council" -> "bristol city of").
-_DANGLING = frozenset({"of", "and", "the", "with"})
-_DANGLING_END = frozenset({"and", "the", "with"})
+@functools.cache
+def _tables() -> _Tables:
+    old: dict[str, dict[str, tuple[str, ...]]] = {"gss": {}, "dfe": {}}
+    for row in read_rows("la_old_codes.csv"):
+        old[row["scheme"]][row["code"]] = tuple(row["successor_gss_codes"].split("|"))
+    return _Tables(
+        names=tuple(
+            (row["name"], row["canonical_name"], method) for name, method in _NAME_TABLES for row in read_rows(name)
+        ),
+        welsh=tuple(row["name"] for row in read_rows("welsh_councils.csv")),
+        old_gss=old["gss"],
+        old_dfe=old["dfe"],
+    )
 
 
-def _strip_levels(tokens: tuple[str, ...]) -> list[list[tuple[tuple[str, ...], bool]]]:
-    """Every form reachable by stripping affixes, grouped by how many were stripped.
-
-    Each form carries a flag: True when a children's-trust affix was stripped on the way.
-    Level 0 is the input itself.
-    """
-    levels: list[list[tuple[tuple[str, ...], bool]]] = [[(tokens, False)]]
-    seen: dict[tuple[str, ...], bool] = {tokens: False}
-    for _ in range(_MAX_STRIP_DEPTH):
-        nxt: dict[tuple[str, ...], bool] = {}
-        for toks, trust in levels[-1]:
-            n = len(toks)
-            for affixes, is_trust, at_start in (
-                (_PREFIXES, False, True),
-                (_TRUST_PREFIXES, True, True),
-                (_SUFFIXES, False, False),
-                (_TRUST_SUFFIXES, True, False),
-            ):
-                for affix in affixes:
-                    k = len(affix)
-                    if k >= n:
-                        continue
-                    if at_start:
-                        if toks[:k] != affix:
-                            continue
-                        new = toks[k:]
-                    else:
-                        if toks[n - k :] != affix:
-                            continue
-                        new = toks[: n - k]
-                    flag = trust or is_trust
-                    if new in seen or new[0] in _DANGLING or new[-1] in _DANGLING_END:
-                        continue
-                    nxt[new] = nxt.get(new, False) or flag
-        if not nxt:
-            break
-        seen.update(nxt)
-        levels.append(list(nxt.items()))
-    return levels
-
-
-def _greedy_core(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Strip every affix, longest first, from both ends (the key the fuzzy step compares)."""
-    toks = tokens
-    changed = True
-    while changed:
-        changed = False
-        for affixes, at_start in (
-            (_PREFIXES, True),
-            (_TRUST_PREFIXES, True),
-            (_SUFFIXES, False),
-            (_TRUST_SUFFIXES, False),
-        ):
-            for affix in affixes:
-                k = len(affix)
-                if k < len(toks) and (toks[:k] == affix if at_start else toks[len(toks) - k :] == affix):
-                    toks = toks[k:] if at_start else toks[: len(toks) - k]
-                    changed = True
-                    break
-    return toks
-
-
-# ---------------------------------------------------------------------------------------------
-# Explicit tables. Targets are canonical names from local_authorities.csv; "A|B" = ambiguous.
-# ---------------------------------------------------------------------------------------------
-
-_BCP = "Bournemouth, Christchurch and Poole"
-_CUMBRIA = "Cumberland|Westmorland and Furness"
-_NORTHANTS = "North Northamptonshire|West Northamptonshire"
-
-# Short forms and abbreviations judged unambiguous, plus a few that are deliberately ambiguous.
-_ALIASES: dict[str, str] = {
-    "Hull": "Kingston upon Hull, City of",
-    "BCP": _BCP,
-    "Bath": "Bath and North East Somerset",
-    "Bath and NE Somerset": "Bath and North East Somerset",
-    "Bath North East Somerset": "Bath and North East Somerset",
-    "B&NES": "Bath and North East Somerset",
-    "BANES": "Bath and North East Somerset",
-    "Southend": "Southend-on-Sea",
-    "Stoke": "Stoke-on-Trent",
-    "Stockton": "Stockton-on-Tees",
-    "Telford": "Telford and Wrekin",
-    "Redcar": "Redcar and Cleveland",
-    "Durham": "County Durham",
-    "Hammersmith": "Hammersmith and Fulham",
-    "LBHF": "Hammersmith and Fulham",
-    "Kensington": "Kensington and Chelsea",
-    "RBKC": "Kensington and Chelsea",
-    "Barking": "Barking and Dagenham",
-    "Brighton": "Brighton and Hove",
-    "Windsor": "Windsor and Maidenhead",
-    "RBWM": "Windsor and Maidenhead",
-    "Blackburn": "Blackburn with Darwen",
-    "Blackburn and Darwen": "Blackburn with Darwen",
-    "East Riding": "East Riding of Yorkshire",
-    "Cheshire West": "Cheshire West and Chester",
-    "North Lincs": "North Lincolnshire",
-    "NE Lincs": "North East Lincolnshire",
-    "North East Lincs": "North East Lincolnshire",
-    "Scilly": "Isles of Scilly",
-    "Corporation of London": "City of London",
-    "City of London Corporation": "City of London",
-    "Royal Borough of Kingston": "Kingston upon Thames",
-    "London Borough of Richmond": "Richmond upon Thames",
-    # Standard county abbreviations (each names exactly one county council). Not "Derbys":
-    # it is also "Derby's" once the apostrophe goes, and Derby is a different authority.
-    "Herts": "Hertfordshire",
-    "Hants": "Hampshire",
-    "Lancs": "Lancashire",
-    "Lincs": "Lincolnshire",
-    "Notts": "Nottinghamshire",
-    "Leics": "Leicestershire",
-    "Worcs": "Worcestershire",
-    "Warks": "Warwickshire",
-    "Staffs": "Staffordshire",
-    "Glos": "Gloucestershire",
-    "South Glos": "South Gloucestershire",
-    "Oxon": "Oxfordshire",
-    "Cambs": "Cambridgeshire",
-    "Bucks": "Buckinghamshire",
-    "Wilts": "Wiltshire",
-    "North Northants": "North Northamptonshire",
-    "West Northants": "West Northamptonshire",
-    # Deliberately ambiguous: a bare place name shared by two authorities' areas.
-    "Kingston": "Kingston upon Thames|Kingston upon Hull, City of",
-    # Richmondshire (a North Yorkshire district) and Newcastle-under-Lyme (Staffordshire).
-    "Richmond": "Richmond upon Thames|North Yorkshire",
-    "Newcastle": "Newcastle upon Tyne|Staffordshire",
-}
-
-_PREDECESSORS: dict[str, str] = {
-    "Bournemouth": _BCP,
-    "Poole": _BCP,
-    "Christchurch": _BCP,
-    "Bournemouth (Pre LG)": _BCP,
-    "Poole (Pre LG)": _BCP,
-    "Christchurch (Pre LG)": _BCP,
-    "Dorset County Council": "Dorset",
-    "Buckinghamshire County Council": "Buckinghamshire",
-    "North Yorkshire County Council": "North Yorkshire",
-    "Somerset County Council": "Somerset",
-    # Split on abolition: ambiguous.
-    "Cumbria": _CUMBRIA,
-    "Cumbria County Council": _CUMBRIA,
-    "Northamptonshire": _NORTHANTS,
-    "Northamptonshire County Council": _NORTHANTS,
-    "Northants": _NORTHANTS,
-    "Bedfordshire": "Bedford|Central Bedfordshire",
-    "Bedfordshire County Council": "Bedford|Central Bedfordshire",
-    "Cheshire": "Cheshire East|Cheshire West and Chester",
-    "Cheshire County Council": "Cheshire East|Cheshire West and Chester",
-    "Berkshire": "Bracknell Forest|Reading|Slough|West Berkshire|Windsor and Maidenhead|Wokingham",
-}
-
-_TRUSTS: dict[str, str] = {
-    "Birmingham Children's Trust": "Birmingham",
-    "Birmingham Children's Trust (Community Interest Company)": "Birmingham",
-    "Together for Children": "Sunderland",
-    "Together for Children (Sunderland)": "Sunderland",
-    "Together for Children (Sunderland) (Limited)": "Sunderland",
-    "Slough Children's Services Trust": "Slough",
-    "Slough Children's Services Trust (Limited)": "Slough",
-    "Slough Children First": "Slough",
-    "Sandwell Children's Trust": "Sandwell",
-    "Doncaster Children's Services Trust": "Doncaster",
-    "Children's Services Trust Doncaster": "Doncaster",
-    "Bradford Children and Families Trust": "Bradford",
-    "Worcestershire Children First": "Worcestershire",
-    "Brighter Futures for Children": "Reading",
-    # Trusts serving several authorities: ambiguous.
-    "Achieving for Children": "Kingston upon Thames|Richmond upon Thames|Windsor and Maidenhead",
-    "Children First Northamptonshire": _NORTHANTS,
-    "Northamptonshire Children's Trust": _NORTHANTS,
-}
-
-# Principal areas of Wales: never among the 153, never fuzzed onto an English authority.
-_WELSH = (
-    "Blaenau Gwent",
-    "Bridgend",
-    "Caerphilly",
-    "Cardiff",
-    "Carmarthenshire",
-    "Ceredigion",
-    "Conwy",
-    "Denbighshire",
-    "Flintshire",
-    "Gwynedd",
-    "Isle of Anglesey",
-    "Anglesey",
-    "Ynys Mon",
-    "Merthyr Tydfil",
-    "Monmouthshire",
-    "Neath Port Talbot",
-    "Newport",
-    "Pembrokeshire",
-    "Powys",
-    "Rhondda Cynon Taf",
-    "Rhondda Cynon Taff",
-    "Swansea",
-    "Torfaen",
-    "Vale of Glamorgan",
-    "Wrexham",
-)
-
-# Codes of abolished or recoded authorities -> successor GSS code(s).
-_OLD_GSS: dict[str, tuple[str, ...]] = {
-    "E06000028": ("E06000058",),  # Bournemouth -> BCP
-    "E06000029": ("E06000058",),  # Poole -> BCP
-    "E10000009": ("E06000059",),  # Dorset County Council -> Dorset
-    "E10000002": ("E06000060",),  # Buckinghamshire County Council -> Buckinghamshire
-    "E10000023": ("E06000065",),  # North Yorkshire County Council -> North Yorkshire
-    "E10000027": ("E06000066",),  # Somerset County Council -> Somerset
-    "E08000020": ("E08000037",),  # Gateshead, recoded 2013
-    "E06000048": ("E06000057",),  # Northumberland, recoded 2013
-    "E10000006": ("E06000063", "E06000064"),  # Cumbria: split
-    "E10000021": ("E06000061", "E06000062"),  # Northamptonshire: split
-}
-_OLD_DFE: dict[str, tuple[str, ...]] = {
-    "837": ("E06000058",),  # Bournemouth
-    "836": ("E06000058",),  # Poole
-    "835": ("E06000059",),  # Dorset County Council
-    "909": ("E06000063", "E06000064"),  # Cumbria: split
-    "928": ("E06000061", "E06000062"),  # Northamptonshire: split
-}
 _GSS_RE = re.compile(r"[A-Z]\d{8}")
 _DFE_RE = re.compile(r"\d{3}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Fuzzy matching
-# ---------------------------------------------------------------------------------------------
-
-
-def _bounded_levenshtein(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
-    if a == b:
-        return 0
-    la, lb = len(a), len(b)
-    if abs(la - lb) > limit:
-        return limit + 1
-    if la > lb:
-        a, b, la, lb = b, a, lb, la
-    prev = list(range(lb + 1))
-    for i in range(1, la + 1):
-        ca = a[i - 1]
-        cur = [i] + [0] * lb
-        row_min = i
-        for j in range(1, lb + 1):
-            v = prev[j - 1] + (ca != b[j - 1])
-            if prev[j] + 1 < v:
-                v = prev[j] + 1
-            if cur[j - 1] + 1 < v:
-                v = cur[j - 1] + 1
-            cur[j] = v
-            if v < row_min:
-                row_min = v
-        if row_min > limit:
-            return limit + 1
-        prev = cur
-    return prev[lb] if prev[lb] <= limit else limit + 1
 
 
 _FUZZY_MIN_LEN = 8
@@ -505,23 +143,23 @@ class AuthorityDirectory:
             self._by_name[la.name] = la
             self._dfe[la.dfe_code] = (la.gss_code,)
         self._gss: dict[str, tuple[str, ...]] = {code: (code,) for code in self._by_gss}
-        for old, new in _OLD_GSS.items():
+        tables = _tables()
+        for old, new in tables.old_gss.items():
             if old not in self._gss and all(c in self._by_gss for c in new):
                 self._gss[old] = new
-        for old, new in _OLD_DFE.items():
+        for old, new in tables.old_dfe.items():
             if old not in self._dfe and all(c in self._by_gss for c in new):
                 self._dfe[old] = new
 
         self._exact: dict[str, _Entry] = {}
         for la in self._authorities:
             self._add_exact(la.name, (la.gss_code,), "name")
-        for text in _WELSH:
+        for text in tables.welsh:
             self._add_exact(text, (), _NOT_ENGLISH)
-        for table, method in ((_ALIASES, "alias"), (_PREDECESSORS, "predecessor"), (_TRUSTS, "trust")):
-            for text, target in table.items():
-                # A directory built from a subset (tests) skips entries naming absent authorities.
-                if all(name in self._by_name for name in target.split("|")):
-                    self._add_exact(text, self._codes_for(target), method)
+        for text, target, method in tables.names:
+            # A directory built from a subset (tests) skips entries naming absent authorities.
+            if all(name in self._by_name for name in target.split("|")):
+                self._add_exact(text, self._codes_for(target), method)
         for variant, canonical, source in variants:
             self._add_exact(variant, self._codes_for(canonical), _variant_method(source))
 
@@ -529,10 +167,10 @@ class AuthorityDirectory:
         # "Kingston upon Hull City Council" meets "Kingston upon Hull, City of" at "kingston on hull".
         derived: dict[str, _Entry] = {}
         for key, entry in self._exact.items():
-            for level in _strip_levels(tuple(key.split()))[1:]:
+            for level in strip_levels(tuple(key.split()))[1:]:
                 for toks, _trust in level:
                     dkey = " ".join(toks)
-                    if dkey in self._exact or dkey in _STOP_KEYS:
+                    if dkey in self._exact or dkey in STOP_KEYS:
                         continue
                     old_entry = derived.get(dkey)
                     if old_entry is None:
@@ -616,7 +254,7 @@ class AuthorityDirectory:
             return cached.model_copy(update={"candidates": list(cached.candidates)})
         outcome = self._resolve_code(text.strip().upper())
         if outcome is None:
-            tokens = _tokens(text)
+            tokens = name_tokens(text)
             outcome = self._key_cache.get(tokens)
             if outcome is None:
                 outcome = self._resolve_tokens(tokens)
@@ -663,7 +301,7 @@ class AuthorityDirectory:
         combined = self._combined(tokens)
         if combined is not None:
             return combined
-        return self._fuzzy(" ".join(_greedy_core(words)))
+        return self._fuzzy(" ".join(greedy_core(words)))
 
     def _entry(self, key: str) -> _Entry | None:
         entry = self._exact.get(key)
@@ -675,11 +313,11 @@ class AuthorityDirectory:
         entry = self._exact.get(key)
         if entry is not None:
             return _entry_outcome(entry, entry.method)
-        for level in _strip_levels(words):
+        for level in strip_levels(words):
             hits: list[tuple[_Entry, bool]] = []
             for toks, trust in level:
                 dkey = " ".join(toks)
-                if dkey in _STOP_KEYS:
+                if dkey in STOP_KEYS:
                     continue
                 hit = self._entry(dkey)
                 if hit is not None:
@@ -810,16 +448,6 @@ def _variant_method(source: str) -> str:
     return "variant"
 
 
-def _read_data(name: str) -> str:
-    try:
-        data = resources.files("advocacy_notify").joinpath("data")
-        return data.joinpath(name).read_text(encoding="utf-8-sig")
-    except (OSError, TypeError, ModuleNotFoundError):
-        # An editable install made before the package had an __init__.py exposes it as a
-        # namespace package, which importlib.resources cannot read on Python 3.11.
-        return (Path(__file__).resolve().parent.parent / "data" / name).read_text(encoding="utf-8-sig")
-
-
 @functools.cache
 def _default_directory() -> AuthorityDirectory:
-    return AuthorityDirectory.from_csv_text(_read_data("local_authorities.csv"), _read_data("la_name_variants.csv"))
+    return AuthorityDirectory.from_csv_text(read_text("local_authorities.csv"), read_text("la_name_variants.csv"))

@@ -1,13 +1,18 @@
 """From rows of an Ofsted file to homes and cases: filter, validate, resolve, deduplicate.
 
-Streaming: homes come out as soon as their rows end (the long layout's consecutive rows for one
-home are merged), so memory stays flat however long the file is.
+A home is its URN within a file. Streaming: a home comes out as soon as its rows end (the long
+layout's consecutive rows for one home are merged), so no row is held. When the long layout's rows
+for a home are not all together, the later ones come out as a ``HomeOut`` with ``more`` set,
+holding only the placing authorities and cases they add; the rating date and the other details
+are those of the home's first rows. Only each home's URN, rating date and placing-authority names
+are remembered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from .authorities import AuthorityDirectory
@@ -22,48 +27,69 @@ class HomeOut:
     home: Home
     cases: list[CaseRef]
     rows: int = 1  # rows of the file merged into this home (long layout)
+    # More rows for a home already yielded (long layout, rows apart): `home.placing_authorities`
+    # and `cases` hold only what they add; the home had `earlier_authorities` before them.
+    more: bool = False
+    earlier_authorities: int = 0
+
+    @property
+    def first_authorities(self) -> bool:
+        """These later rows give a home, so far without a placing authority, its first ones."""
+        return self.more and not self.earlier_authorities and bool(self.home.placing_authorities)
 
 
 Outcome = HomeOut | Skipped | Rejected
 
 
-def _merge(rows: list[ParsedRow], directory: AuthorityDirectory, seen_cases: set[str]) -> HomeOut:
+def _merge(rows: list[ParsedRow], directory: AuthorityDirectory, seen: dict[str, tuple[date, str]]) -> HomeOut:
     first = rows[0]
+    earlier = seen.get(first.urn)
+    rating_date, joined = earlier if earlier is not None else (first.inspection_date, "")
+    known: tuple[str, ...] = tuple(joined.split("\n")) if joined else ()  # from the home's earlier rows
     names: list[str] = []
     for r in rows:
         for n in r.placing_authorities:
-            if n not in names:
+            if n not in names and n not in known:
                 names.append(n)
+    # names never hold a line break (the reader splits on them): one string per home keeps memory small
+    seen[first.urn] = (rating_date, "\n".join((*known, *names)))
     matches: list[AuthorityMatch] = [directory.resolve(n) for n in names]
+    taken = {m.gss_code for m in map(directory.resolve, known) if m.status == "resolved"}
     cases: list[CaseRef] = []
     for m in matches:
-        if m.status == "resolved" and m.gss_code:
-            cid = case_id_for(first.urn, m.gss_code, first.inspection_date)
-            if cid not in seen_cases:
-                seen_cases.add(cid)
-                # built from validated parts: no need to validate again (100k-row files)
-                cases.append(CaseRef.model_construct(case_id=cid, urn=first.urn, gss_code=m.gss_code))
+        if m.status == "resolved" and m.gss_code and m.gss_code not in taken:
+            taken.add(m.gss_code)
+            cid = case_id_for(first.urn, m.gss_code, rating_date)
+            # built from validated parts: no need to validate again (100k-row files)
+            cases.append(CaseRef.model_construct(case_id=cid, urn=first.urn, gss_code=m.gss_code))
     home = Home.model_construct(
         urn=first.urn,
         name=first.name,
         provision_type=first.provision_type,
         judgement=first.judgement,
-        inspection_date=first.inspection_date,
+        inspection_date=rating_date,
         local_authority=first.local_authority,
         registration_status=first.registration_status,
         placing_authorities=matches,
     )
-    return HomeOut(row=first.row, home=home, cases=cases, rows=len(rows))
+    return HomeOut(
+        row=first.row,
+        home=home,
+        cases=cases,
+        rows=len(rows),
+        more=earlier is not None,
+        earlier_authorities=len(known),
+    )
 
 
 def process(file: OfstedFile, directory: AuthorityDirectory) -> Iterator[Outcome]:
     """Yield each home (with its resolved authorities and new cases), skipped row and rejected row."""
-    seen_cases: set[str] = set()
+    seen: dict[str, tuple[date, str]] = {}  # URN -> the home's rating date and placing names so far
     group: list[ParsedRow] = []
     for outcome in file.rows():
         if isinstance(outcome, ParsedRow):
-            if group and (group[0].urn != outcome.urn or group[0].inspection_date != outcome.inspection_date):
-                yield _merge(group, directory, seen_cases)
+            if group and group[0].urn != outcome.urn:
+                yield _merge(group, directory, seen)
                 group = []
             group.append(outcome)
         elif isinstance(outcome, RowSkipped):
@@ -71,7 +97,7 @@ def process(file: OfstedFile, directory: AuthorityDirectory) -> Iterator[Outcome
         elif isinstance(outcome, RowRejected):
             yield Rejected(row=outcome.row, errors=list(outcome.errors))
     if group:
-        yield _merge(group, directory, seen_cases)
+        yield _merge(group, directory, seen)
 
 
 def case_message(home: Home, case: CaseRef, la_name: str, bucket: str, key: str) -> CaseMessage:
@@ -103,11 +129,14 @@ class Counts:
     def add(self, outcome: Outcome) -> None:
         if isinstance(outcome, HomeOut):
             self.rows_read += outcome.rows
-            self.homes += 1
             self.cases += len(outcome.cases)
             self.unresolved_authorities += sum(m.status != "resolved" for m in outcome.home.placing_authorities)
-            if not outcome.home.placing_authorities:
-                self.homes_without_placing_authority += 1
+            if not outcome.more:
+                self.homes += 1
+                if not outcome.home.placing_authorities:
+                    self.homes_without_placing_authority += 1
+            elif outcome.first_authorities:
+                self.homes_without_placing_authority -= 1
         elif isinstance(outcome, Skipped):
             self.rows_read += 1
             self.skipped += 1
@@ -118,9 +147,9 @@ class Counts:
 
 @dataclass
 class Collector:
-    """Everything `advocacy validate --json` prints: merges homes by URN across the whole file."""
+    """Everything `advocacy validate --json` prints: each home whole, however its rows are spread."""
 
-    homes: dict[tuple[str, str], HomeOut] = field(default_factory=dict)
+    homes: dict[str, HomeOut] = field(default_factory=dict)  # by URN
     skipped: list[Skipped] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     rows_read: int = 0
@@ -129,19 +158,16 @@ class Collector:
         for o in outcomes:
             self.rows_read += o.rows if isinstance(o, HomeOut) else 1
             if isinstance(o, HomeOut):
-                key = (o.home.urn, o.home.inspection_date.isoformat())
-                if key in self.homes:
-                    prev = self.homes[key]
-                    known = {m.input for m in prev.home.placing_authorities}
-                    extra = [m for m in o.home.placing_authorities if m.input not in known]
+                prev = self.homes.get(o.home.urn)
+                if prev is None:
+                    self.homes[o.home.urn] = o
+                else:  # later rows of the home: only what they add
                     merged = prev.home.model_copy(
-                        update={"placing_authorities": [*prev.home.placing_authorities, *extra]}
+                        update={"placing_authorities": [*prev.home.placing_authorities, *o.home.placing_authorities]}
                     )
-                    self.homes[key] = HomeOut(
+                    self.homes[o.home.urn] = HomeOut(
                         row=prev.row, home=merged, cases=[*prev.cases, *o.cases], rows=prev.rows + o.rows
                     )
-                else:
-                    self.homes[key] = o
             elif isinstance(o, Skipped):
                 self.skipped.append(o)
             else:

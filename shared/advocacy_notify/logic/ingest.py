@@ -199,7 +199,7 @@ class Ingest:
                 object_key=result.key,
                 candidates=[c["gss_code"] for c in entry["candidates"]],
             )
-        for urn in writer.no_placing[:MAX_LISTED]:
+        for urn in list(writer.no_placing)[:MAX_LISTED]:
             raised += self.work.raise_item(
                 "no_placing_authority", f"{result.key}#{urn}", now, urn=urn, object_key=result.key
             )
