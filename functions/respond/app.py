@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from advocacy_notify.domain.pages import error_page, not_found_page
 from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
 from advocacy_notify.observability import logger, metrics, put_metric, tracer
+from advocacy_notify.render.pages import error_page, not_found_page
 from advocacy_notify.settings import Settings
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths

@@ -185,8 +185,9 @@ class OfflineEnv:
         import aws_lambda_powertools.utilities.idempotency  # noqa: F401 - imported lazily by notify
         from advocacy_notify.adapters.aws import client
         from advocacy_notify.domain.clock import add_working_days
-        from advocacy_notify.domain.emails import EmailContext, render_email
+        from advocacy_notify.domain.emails import EmailContext
         from advocacy_notify.domain.models import EmailKind
+        from advocacy_notify.render.emails import render_email
 
         from .lambdas import load_handler
 

@@ -10,16 +10,11 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from advocacy_notify.domain.emails import (
-    EmailContext,
-    HelpAtHand,
-    RenderedEmail,
-    build_mime,
-    long_date,
-    render_email,
-    short_date,
-)
+from advocacy_notify.domain.emails import EmailContext, HelpAtHand
 from advocacy_notify.domain.models import EmailKind
+from advocacy_notify.render.emails import RenderedEmail, render_email
+from advocacy_notify.render.formats import long_date, short_date
+from advocacy_notify.render.mime import build_mime
 
 LINK = "https://respond.example/r/Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg"
 SENDER = "Help at Hand <no-reply@advocacy.example>"

@@ -11,7 +11,7 @@ import pytest
 from advocacy_notify.domain.answers import ANSWER_LABELS, AnswerForm, parse_answer_form
 from advocacy_notify.domain.emails import HelpAtHand
 from advocacy_notify.domain.models import AnswerKind
-from advocacy_notify.domain.pages import (
+from advocacy_notify.render.pages import (
     FormCase,
     already_answered_page,
     confirmation_page,

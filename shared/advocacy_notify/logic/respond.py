@@ -13,7 +13,7 @@ from ..domain import links
 from ..domain.answers import AnswerForm, parse_answer_form
 from ..domain.clock import working_days_between
 from ..domain.models import OPEN_STATUSES, AnswerKind
-from ..domain.pages import (
+from ..render.pages import (
     FormCase,
     already_answered_page,
     confirmation_page,

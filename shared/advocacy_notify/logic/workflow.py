@@ -15,8 +15,10 @@ from ..adapters.secrets import link_secret
 from ..domain import links
 from ..domain.cases import StagePlan, plan_stage, status_after_email
 from ..domain.clock import start_of_day, working_days_between
-from ..domain.emails import EmailContext, build_mime, render_email
+from ..domain.emails import EmailContext
 from ..domain.models import OPEN_STATUSES, CaseStatus, EmailKind
+from ..render.emails import render_email
+from ..render.mime import build_mime
 from ..settings import Settings
 
 ANSWERED = frozenset({"confirmed", "referrals_in_progress", "no_children_placed", "need_help"})

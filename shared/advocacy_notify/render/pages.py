@@ -18,9 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .answers import ANSWER_HINTS, ANSWER_LABELS, FIELD_ORDER, MAX_NOTES, AnswerForm
-from .emails import HelpAtHand, clean_inline, display_home_name, safe_url, template_environment
-from .models import AnswerKind
+from ..domain.answers import ANSWER_HINTS, ANSWER_LABELS, FIELD_ORDER, MAX_NOTES, AnswerForm
+from ..domain.emails import HelpAtHand
+from ..domain.models import AnswerKind
+from ..domain.text import clean_inline, display_home_name, safe_url
+from .environment import template_environment
 
 __all__ = [
     "PAGE_CSP",
