@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .addresses import InvalidAddress, plain_address
 from .models import AnswerKind
 
 __all__ = [
@@ -58,12 +59,6 @@ ANSWER_HINTS: dict[AnswerKind, str] = {
     AnswerKind.NO_CHILDREN_PLACED: "None of the children living there were placed by us",
     AnswerKind.NEED_HELP: "Help at Hand will contact you within 2 working days",
 }
-
-# A plain address: dot-atom local part @ dotted host name. ASCII only, so no look-alike
-# characters, no spaces, no CR/LF, no quoted strings or comments.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_RE = re.compile(rf"^{_ATEXT}{{1,64}}(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
 
 # Bidirectional overrides and isolates can make text display in a different order from
 # how it is stored ("Trojan Source"); they have no place in a name or a note.
@@ -111,9 +106,10 @@ class AnswerForm(BaseModel):
     @classmethod
     def _email(cls, value: object) -> object:
         if isinstance(value, str):
-            value = value.strip()
-            if len(value) > MAX_EMAIL or not EMAIL_RE.match(value):
-                raise ValueError("must be a plain email address, like name@example.com")
+            try:
+                return plain_address(value.strip())
+            except InvalidAddress:
+                raise ValueError("must be a plain email address, like name@example.com") from None
         return value
 
     @field_validator("notes", mode="before")
@@ -235,8 +231,11 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
         errors["responder_email"] = "Enter your email address"
     elif len(email) > MAX_EMAIL:
         errors["responder_email"] = f"Your email address must be {MAX_EMAIL} characters or fewer"
-    elif not EMAIL_RE.match(email):
-        errors["responder_email"] = "Enter your email address in the correct format, like name@example.com"
+    else:
+        try:
+            email = plain_address(email)
+        except InvalidAddress:
+            errors["responder_email"] = "Enter your email address in the correct format, like name@example.com"
 
     raw_notes = _field(fields, "notes")
     notes = _clean_notes(raw_notes) if len(raw_notes) <= MAX_NOTES * 4 else raw_notes

@@ -10,18 +10,15 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from ..domain.addresses import InvalidAddress, plain_address
 from ..domain.models import EmailKind
 from ..domain.text import is_unsafe_char
 from .emails import RenderedEmail
 
 __all__ = ["build_mime"]
 
-# A plain addr-spec: dot-atom local part @ a dotted hostname (ASCII only, no comments,
-# no quoted strings, no display names, no groups).
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-ADDR_SPEC_RE = re.compile(rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$")
-_DOMAIN_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_DOMAIN_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")  # the Message-ID's host name (not an address)
 _DISPLAY_NAME_BAD = re.compile(r"[\"<>\\]")
 
 
@@ -36,12 +33,14 @@ def _check_header_value(name: str, value: str, *, max_len: int = 998) -> str:
 
 
 def _plain_address(field: str, value: str) -> Address:
-    """One bare address (name@example.org) or ValueError."""
+    """One bare address (name@example.org), checked by the shared validator, or ValueError."""
     _check_header_value(field, value, max_len=254)
-    if not ADDR_SPEC_RE.match(value) or len(value) > 254 or len(value.split("@", 1)[0]) > 64:
-        raise ValueError(f"{field} must be a single plain email address")
-    address = Address(addr_spec=value)
-    if address.addr_spec != value:
+    try:
+        normalised = plain_address(value)
+    except InvalidAddress:
+        raise ValueError(f"{field} must be a single plain email address") from None
+    address = Address(addr_spec=normalised)
+    if address.addr_spec != normalised:
         raise ValueError(f"{field} must be a single plain email address")
     return address
 
