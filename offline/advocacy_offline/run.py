@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from advocacy_notify.domain.answers import before_contact_form_value
 from advocacy_notify.domain.models import AnswerKind
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +33,8 @@ class ScriptedResponse(BaseModel):
     answer: AnswerKind = AnswerKind.CONFIRMED
     children_count: int | None = None
     notes: str = ""
+    # the habitual-referral question (asked for confirmed and referrals_in_progress); null: "do not know"
+    advocacy_before_contact: bool | None = None
     bounce: bool = False  # the authority's first email bounces (as SES reports through the configuration set)
 
     def model_post_init(self, __context: object) -> None:
@@ -141,6 +144,7 @@ class Runner:
             "responder_role": "Advocacy lead",
             "responder_email": f"advocacy.lead@{slug}.example",
             "notes": response.notes,
+            "advocacy_before_contact": before_contact_form_value(response.advocacy_before_contact),
         }
         posted = self.env.invoke("RespondFunction", http_event("POST", path, body=form_body(fields)))
         return int(posted.get("statusCode", 0))

@@ -148,6 +148,7 @@ def test_a_council_answers_from_the_email(served: Served, browser: Any) -> None:
     # a proper answer
     driver.find_element(By.CSS_SELECTOR, "input[name='answer'][value='confirmed']").click()
     fill(driver, "children_count", "2")
+    driver.find_element(By.CSS_SELECTOR, "input[name='advocacy_before_contact'][value='yes']").click()
     fill(driver, "responder_name", "Sam Example")
     fill(driver, "responder_role", "Advocacy lead")
     fill(driver, "responder_email", "sam.example@council.example")

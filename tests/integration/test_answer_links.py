@@ -20,6 +20,7 @@ GOOD = {
     "responder_role": "Advocacy lead",
     "responder_email": "sam@leeds.example",
     "notes": "All offered.",
+    "advocacy_before_contact": "yes",
 }
 
 
@@ -148,3 +149,17 @@ def test_a_timed_out_token_is_handled_as_gone(one_case: Any) -> None:
 
     assert one_case  # a live stack with a waiting task
     assert stepfunctions.succeed("not-a-live-token", {"answer": "confirmed"}) is False
+
+
+@pytest.mark.parametrize(("value", "stored"), [("no", False), ("unknown", None)])
+def test_the_habitual_referral_answer_is_stored_with_the_answer(one_case: Any, value: str, stored: bool | None) -> None:
+    """true / false, or an explicit null for "do not know", in the answers table and on the case record."""
+    from advocacy_notify.adapters import dynamodb as ddb
+
+    env, link = one_case
+    assert _respond(env, "POST", link, {**GOOD, "advocacy_before_contact": value})["statusCode"] == 200
+    [answer] = list(ddb.scan(env.stack.outputs["AnswersTableName"]))
+    case = _case(env)
+    for record in (answer, case):
+        assert "advocacy_before_contact" in record
+        assert record["advocacy_before_contact"] is stored

@@ -1,4 +1,5 @@
-"""The respond pages and the answer form: validation, rendering, accessibility and escaping."""
+"""The respond pages and the answer form: validation, rendering, accessibility and escaping; the habitual-referral
+question."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from advocacy_notify.domain.answers import ANSWER_LABELS, AnswerForm, parse_answer_form
+from advocacy_notify.domain.answers import (
+    ANSWER_LABELS,
+    ASKS_BEFORE_CONTACT,
+    BEFORE_CONTACT_VALUES,
+    AnswerForm,
+    before_contact_form_value,
+    parse_answer_form,
+)
 from advocacy_notify.domain.emails import HelpAtHand
 from advocacy_notify.domain.models import AnswerKind
 from advocacy_notify.render.pages import (
@@ -22,6 +30,9 @@ from advocacy_notify.render.pages import (
 )
 
 ACTION = "/respond/abcDEF123"
+BEFORE_CONTACT_ERROR = (
+    "Select whether every child had an advocate, or had been referred to one, before Help at Hand contacted you"
+)
 HOSTILE_NAME = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
@@ -49,6 +60,7 @@ def valid_fields(**overrides: str) -> dict[str, str]:
         "responder_role": "Advocacy lead",
         "responder_email": "jo.bloggs@leeds.example",
         "notes": "",
+        "advocacy_before_contact": "yes",  # asked for confirmed and referrals_in_progress, ignored otherwise
     }
     fields.update(overrides)
     return fields
@@ -302,15 +314,19 @@ def test_form_page_structure() -> None:
     found = tags(html)
     forms = [a for t, a in found if t == "form"]
     assert forms == [{"method": "post", "action": ACTION, "novalidate": None, "accept-charset": "utf-8"}]
-    assert sum(1 for t, _ in found if t == "fieldset") == 1
+    assert sum(1 for t, _ in found if t == "fieldset") == 2  # what you can confirm; the habitual-referral question
     assert "<legend" in html
     legend = re.search(r"<legend.*?</legend>", html, re.S)
     assert legend
     assert "What can you confirm about the children Leeds placed at Sunny House?" in legend.group(0)
     radios = [a for t, a in found if t == "input" and a.get("type") == "radio"]
-    assert [r["value"] for r in radios] == [k.value for k in AnswerKind]
-    assert all(r["name"] == "answer" for r in radios)
+    answer_radios = [r for r in radios if r["name"] == "answer"]
+    before_radios = [r for r in radios if r["name"] == "advocacy_before_contact"]
+    assert [r["value"] for r in answer_radios] == [k.value for k in AnswerKind]
+    assert [r["value"] for r in before_radios] == ["yes", "no", "unknown"]
+    assert len(radios) == len(answer_radios) + len(before_radios)  # no other radios
     assert radios[0]["id"] == "answer"
+    assert before_radios[0]["id"] == "advocacy_before_contact"
     label_fors = {a["for"] for t, a in found if t == "label"}
     for radio in radios:
         assert radio["id"] in label_fors
@@ -342,6 +358,7 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
         "responder_role": "",
         "responder_email": "jo@",
         "notes": FORMULA,
+        "advocacy_before_contact": "no",
     }
     form, errors = parse_answer_form(fields)
     assert form is None
@@ -361,6 +378,7 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
         assert f'id="{target}-error"' in html
     # values are kept
     assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert re.search(r'value="no" [^>]*checked', html)
     assert 'value="abc"' in html
     assert 'value="Jo Bloggs"' in html
     assert 'value="jo@"' in html
@@ -371,8 +389,9 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
 
 
 def test_answer_error_links_to_first_radio() -> None:
-    _, errors = parse_answer_form(valid_fields(answer=""))
-    html = form_page(make_case(), action_url=ACTION, values=valid_fields(answer=""), errors=errors)
+    fields = valid_fields(answer="", advocacy_before_contact="")
+    _, errors = parse_answer_form(fields)
+    html = form_page(make_case(), action_url=ACTION, values=fields, errors=errors)
     assert '<a href="#answer">Select what you can confirm</a>' in html
     assert 'id="answer"' in html
     assert "checked" not in html
@@ -492,3 +511,122 @@ def test_error_page_is_generic() -> None:
     assert "Sorry, there is a problem with the service" in html
     assert "Traceback" not in html
     assert "Exception" not in html
+
+
+# =========================================================================== the habitual-referral question
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress"])
+@pytest.mark.parametrize(("value", "stored"), [("yes", True), ("no", False), ("unknown", None)])
+def test_asked_when_children_are_placed(answer: str, value: str, stored: bool | None) -> None:
+    form, errors = parse_answer_form(valid_fields(answer=answer, advocacy_before_contact=value))
+    assert errors == {}
+    assert form is not None
+    assert form.advocacy_before_contact is stored
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress"])
+@pytest.mark.parametrize("value", ["", "   ", "maybe", "true", "YES", "y" * 100_000])
+def test_required_when_children_are_placed(answer: str, value: str) -> None:
+    form, errors = parse_answer_form(valid_fields(answer=answer, advocacy_before_contact=value))
+    assert form is None
+    assert errors == {"advocacy_before_contact": BEFORE_CONTACT_ERROR}
+
+
+def test_missing_question_is_reported_in_page_order() -> None:
+    bad = valid_fields(answer="referrals_in_progress", responder_name="")
+    del bad["advocacy_before_contact"]
+    _, errors = parse_answer_form(bad)
+    assert list(errors) == ["advocacy_before_contact", "responder_name"]
+
+
+@pytest.mark.parametrize("answer", ["no_children_placed", "need_help"])
+@pytest.mark.parametrize("value", ["yes", "no", "unknown", "", "rubbish"])
+def test_ignored_for_the_other_answers(answer: str, value: str) -> None:
+    count = "0" if answer == "no_children_placed" else "1"
+    form, errors = parse_answer_form(valid_fields(answer=answer, children_count=count, advocacy_before_contact=value))
+    assert errors == {}
+    assert form is not None
+    assert form.advocacy_before_contact is None  # "not asked" is stored as null
+
+
+def test_not_asked_while_the_answer_itself_is_missing() -> None:
+    _, errors = parse_answer_form(valid_fields(answer="", advocacy_before_contact=""))
+    assert "answer" in errors
+    assert "advocacy_before_contact" not in errors
+
+
+def test_the_model_keeps_the_rule() -> None:
+    base: dict[str, Any] = {"responder_name": "Jo", "responder_role": "Lead", "responder_email": "jo@leeds.example"}
+    assert AnswerForm(answer=AnswerKind.CONFIRMED, children_count=1, advocacy_before_contact=False, **base)
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.NO_CHILDREN_PLACED, advocacy_before_contact=True, **base)
+    assert {AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS} == ASKS_BEFORE_CONTACT
+
+
+def test_form_values_and_stored_values_round_trip() -> None:
+    for value, stored in BEFORE_CONTACT_VALUES.items():
+        assert before_contact_form_value(stored) == value
+
+
+def test_the_form_asks_one_clear_question() -> None:
+    html = form_page(make_case(), action_url=ACTION)
+    fieldsets = re.findall(r"<fieldset.*?</fieldset>", html, re.S)
+    assert len(fieldsets) == 2
+    question = fieldsets[1]
+    legend = re.search(r"<legend.*?</legend>", question, re.S)
+    assert legend
+    assert (
+        "Before Help at Hand contacted you, did every child Leeds placed there already have an advocate, "
+        "or had they been referred to one?" in legend.group(0)
+    )
+    assert 'aria-describedby="advocacy_before_contact-hint"' in question
+    assert 'id="advocacy_before_contact-hint"' in question
+    radios = re.findall(
+        r'<input class="radios__input" id="([^"]+)" name="advocacy_before_contact"[^>]*value="(\w+)"', question
+    )
+    assert radios == [
+        ("advocacy_before_contact", "yes"),
+        ("advocacy_before_contact-2", "no"),
+        ("advocacy_before_contact-3", "unknown"),
+    ]
+    for label in ('for="advocacy_before_contact">Yes<', ">No<", ">I do not know<"):
+        assert label in question
+    # after the number of children, before the responder's details
+    assert (
+        html.index('id="children_count"')
+        < html.index('id="advocacy_before_contact"')
+        < html.index('id="responder_name"')
+    )
+
+
+def test_the_question_with_an_error_keeps_the_other_values() -> None:
+    posted = valid_fields(advocacy_before_contact="")
+    _, errors = parse_answer_form(posted)
+    html = form_page(make_case(), action_url=ACTION, values=posted, errors=errors)
+    assert f'<a href="#advocacy_before_contact">{BEFORE_CONTACT_ERROR}</a>' in html
+    assert f'<span class="visually-hidden">Error:</span> {BEFORE_CONTACT_ERROR}' in html
+    assert re.search(
+        r'<fieldset class="fieldset" aria-describedby="advocacy_before_contact-hint advocacy_before_contact-error"',
+        html,
+    )
+    assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert 'value="Jo Bloggs"' in html
+    chosen = form_page(
+        make_case(), action_url=ACTION, values=valid_fields(advocacy_before_contact="unknown"), errors={}
+    )
+    assert re.search(r'name="advocacy_before_contact" type="radio" value="unknown" checked', chosen)
+
+
+@pytest.mark.parametrize(("value", "shown"), [("yes", "Yes"), ("no", "No"), ("unknown", "I do not know")])
+def test_confirmation_repeats_the_answer(value: str, shown: str) -> None:
+    form, _ = parse_answer_form(valid_fields(advocacy_before_contact=value))
+    assert form is not None
+    html = confirmation_page(make_case(), form)
+    assert re.search(rf"before Help at Hand contacted you</dt><dd>{shown}</dd>", html)
+
+
+def test_confirmation_does_not_mention_it_when_not_asked() -> None:
+    form, _ = parse_answer_form(valid_fields(answer="no_children_placed", children_count="0"))
+    assert form is not None
+    assert "before Help at Hand contacted you</dt>" not in confirmation_page(make_case(), form)

@@ -19,12 +19,16 @@ from .models import AnswerKind
 __all__ = [
     "ANSWER_HINTS",
     "ANSWER_LABELS",
+    "ASKS_BEFORE_CONTACT",
+    "BEFORE_CONTACT_LABELS",
+    "BEFORE_CONTACT_VALUES",
     "FIELD_ORDER",
     "MAX_CHILDREN",
     "MAX_EMAIL",
     "MAX_NOTES",
     "MAX_TEXT",
     "AnswerForm",
+    "before_contact_form_value",
     "parse_answer_form",
 ]
 
@@ -37,6 +41,7 @@ MAX_NOTES = 2000
 FIELD_ORDER: tuple[str, ...] = (
     "answer",
     "children_count",
+    "advocacy_before_contact",
     "responder_name",
     "responder_role",
     "responder_email",
@@ -59,6 +64,19 @@ ANSWER_HINTS: dict[AnswerKind, str] = {
     AnswerKind.NO_CHILDREN_PLACED: "None of the children living there were placed by us",
     AnswerKind.NEED_HELP: "Help at Hand will contact you within 2 working days",
 }
+
+# The habitual-referral question, asked when the council has children placed there: before Help at
+# Hand contacted the council, did every child already have an advocate, or had been referred to one?
+# Form value -> what is stored (`advocacy_before_contact`): true, false, or null for "do not know".
+ASKS_BEFORE_CONTACT = frozenset({AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS})
+BEFORE_CONTACT_VALUES: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
+BEFORE_CONTACT_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "unknown": "I do not know"}
+
+
+def before_contact_form_value(value: bool | None) -> str:
+    """The form value that stands for a stored `advocacy_before_contact` (None: "unknown")."""
+    return next(form for form, stored in BEFORE_CONTACT_VALUES.items() if stored is value)
+
 
 # Bidirectional overrides and isolates can make text display in a different order from
 # how it is stored ("Trojan Source"); they have no place in a name or a note.
@@ -90,6 +108,8 @@ class AnswerForm(BaseModel):
     responder_role: str = Field(min_length=1, max_length=MAX_TEXT)
     responder_email: str = Field(min_length=3, max_length=MAX_EMAIL)
     notes: str = Field(default="", max_length=MAX_NOTES)
+    # True/False when asked (ASKS_BEFORE_CONTACT) and answered yes/no; None for "do not know" or not asked
+    advocacy_before_contact: bool | None = None
 
     @field_validator("responder_name", "responder_role", mode="before")
     @classmethod
@@ -128,6 +148,8 @@ class AnswerForm(BaseModel):
                 raise ValueError("children_count must be 0 when no children are placed")
         elif self.children_count < 1:
             raise ValueError("children_count must be at least 1 unless no children are placed")
+        if self.answer not in ASKS_BEFORE_CONTACT and self.advocacy_before_contact is not None:
+            raise ValueError("advocacy_before_contact is only asked when children are placed there")
         return self
 
 
@@ -173,6 +195,22 @@ def _parse_count(raw: str, answer: AnswerKind | None) -> tuple[int | None, str |
     return count, None
 
 
+_BEFORE_CONTACT_MISSING = (
+    "Select whether every child had an advocate, or had been referred to one, before Help at Hand contacted you"
+)
+
+
+def _parse_before_contact(raw: str, answer: AnswerKind | None) -> tuple[bool | None, str | None]:
+    """(stored value, error). Required for the answers in ASKS_BEFORE_CONTACT, ignored for the others
+    (and not reported while the answer itself is missing: that error comes first)."""
+    if answer not in ASKS_BEFORE_CONTACT:
+        return None, None
+    value = raw.strip() if len(raw) <= 64 else raw
+    if value not in BEFORE_CONTACT_VALUES:
+        return None, _BEFORE_CONTACT_MISSING
+    return BEFORE_CONTACT_VALUES[value], None
+
+
 def _parse_text(raw: str, *, empty: str, too_long: str, bad: str) -> tuple[str | None, str | None]:
     if len(raw) > MAX_TEXT * 4:
         return None, too_long
@@ -206,6 +244,10 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
     count, err = _parse_count(_field(fields, "children_count"), answer)
     if err:
         errors["children_count"] = err
+
+    before_contact, err = _parse_before_contact(_field(fields, "advocacy_before_contact"), answer)
+    if err:
+        errors["advocacy_before_contact"] = err
 
     name, err = _parse_text(
         _field(fields, "responder_name"),
@@ -252,6 +294,7 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
             responder_role=role,
             responder_email=email,
             notes=notes,
+            advocacy_before_contact=before_contact,
         )
     except ValidationError:  # pragma: no cover - the checks above mirror the model's
         return None, {"answer": "Select what you can confirm"}

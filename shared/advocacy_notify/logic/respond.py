@@ -129,6 +129,8 @@ def _record(
         "expires_at": repo.expires_at(now),
     }
     open_values = {f":o{i}": s for i, s in enumerate(repo.OPEN)}
+    # true / false, or an explicit null for "do not know" and "not asked" (to_item drops None)
+    before = {"NULL": True} if form.advocacy_before_contact is None else {"BOOL": form.advocacy_before_contact}
     try:
         ddb.transact(
             [
@@ -141,13 +143,18 @@ def _record(
                         "ExpressionAttributeValues": ddb.to_item({":at": at}),
                     }
                 },
-                {"Put": {"TableName": settings.answers_table, "Item": ddb.to_item(answer_doc)}},
+                {
+                    "Put": {
+                        "TableName": settings.answers_table,
+                        "Item": {**ddb.to_item(answer_doc), "advocacy_before_contact": before},
+                    }
+                },
                 {
                     "Update": {
                         "TableName": settings.cases_table,
                         "Key": ddb.to_item({"case_id": case["case_id"], "sk": ddb.CASE}),
                         "UpdateExpression": "SET #status = :s, #answered_at = :at, #answer = :s, "
-                        "#children = :n, #days = :d",
+                        "#children = :n, #days = :d, #before = :b",
                         "ConditionExpression": "#status IN (" + ", ".join(open_values) + ")",
                         "ExpressionAttributeNames": {
                             "#status": "status",
@@ -155,16 +162,20 @@ def _record(
                             "#answer": "answer",
                             "#children": "children_count",
                             "#days": "working_days_to_answer",
+                            "#before": "advocacy_before_contact",
                         },
-                        "ExpressionAttributeValues": ddb.to_item(
-                            {
-                                ":s": form.answer.value,
-                                ":at": at,
-                                ":n": form.children_count,
-                                ":d": days,
-                                **open_values,
-                            }
-                        ),
+                        "ExpressionAttributeValues": {
+                            **ddb.to_item(
+                                {
+                                    ":s": form.answer.value,
+                                    ":at": at,
+                                    ":n": form.children_count,
+                                    ":d": days,
+                                    **open_values,
+                                }
+                            ),
+                            ":b": before,
+                        },
                     }
                 },
             ]

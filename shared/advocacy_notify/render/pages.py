@@ -18,7 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..domain.answers import ANSWER_HINTS, ANSWER_LABELS, FIELD_ORDER, MAX_NOTES, AnswerForm
+from ..domain.answers import (
+    ANSWER_HINTS,
+    ANSWER_LABELS,
+    ASKS_BEFORE_CONTACT,
+    BEFORE_CONTACT_LABELS,
+    FIELD_ORDER,
+    MAX_NOTES,
+    AnswerForm,
+    before_contact_form_value,
+)
 from ..domain.emails import HelpAtHand
 from ..domain.models import AnswerKind
 from ..domain.text import clean_inline, display_home_name, safe_url
@@ -69,6 +78,11 @@ def _help(help_at_hand: HelpAtHand | None) -> dict[str, str]:
     }
 
 
+def _before_contact_label(answer: AnswerKind, value: bool | None) -> str | None:
+    """'Yes', 'No' or 'I do not know' for the answers that ask it; None for the others."""
+    return BEFORE_CONTACT_LABELS[before_contact_form_value(value)] if answer in ASKS_BEFORE_CONTACT else None
+
+
 def _case_values(case: FormCase | None, help_at_hand: HelpAtHand | None = None) -> dict[str, Any]:
     if case is None:
         return {"case": None, "help": _help(help_at_hand)}
@@ -107,6 +121,14 @@ def _echo(values: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
+def _radios(name: str, choices: list[tuple[str, str, str | None]]) -> list[dict[str, str | None]]:
+    """GOV.UK radio ids: the first is the field's name (error summary links go there), then name-2, name-3..."""
+    return [
+        {"value": value, "id": name if i == 0 else f"{name}-{i + 1}", "label": label, "hint": hint}
+        for i, (value, label, hint) in enumerate(choices)
+    ]
+
+
 def form_page(
     case: FormCase,
     *,
@@ -117,22 +139,16 @@ def form_page(
     """The answer form. On a failed POST pass back the raw `values` and the `errors` from
     `parse_answer_form`: the page then opens with an error summary and keeps the values."""
     errs = {name: str(errors[name]) for name in FIELD_ORDER if errors and name in errors}
-    options = [
-        {
-            "value": kind.value,
-            "id": "answer" if i == 0 else f"answer-{i + 1}",
-            "label": ANSWER_LABELS[kind],
-            "hint": ANSWER_HINTS[kind],
-        }
-        for i, kind in enumerate(AnswerKind)
-    ]
     return _render(
         "page_form.html.j2",
         **_case_values(case),
         action_url=safe_url(action_url),
         values=_echo(values),
         errors=errs,
-        options=options,
+        options=_radios("answer", [(k.value, ANSWER_LABELS[k], ANSWER_HINTS[k]) for k in AnswerKind]),
+        before_contact_options=_radios(
+            "advocacy_before_contact", [(value, label, None) for value, label in BEFORE_CONTACT_LABELS.items()]
+        ),
         notes_max=MAX_NOTES,
     )
 
@@ -144,6 +160,7 @@ def confirmation_page(case: FormCase, form: AnswerForm) -> str:
         **_case_values(case),
         answer=form.answer.value,
         answer_label=ANSWER_LABELS[form.answer],
+        before_contact=_before_contact_label(form.answer, form.advocacy_before_contact),
         form=form,
     )
 
