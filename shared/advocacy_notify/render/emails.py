@@ -13,7 +13,7 @@ from ..domain.text import clean_inline, display_home_name, safe_url
 from .environment import template_environment
 from .formats import short_date
 
-__all__ = ["SUBJECT_MAX", "RenderedEmail", "render_email"]
+__all__ = ["SUBJECT_MAX", "RenderedEmail", "answer_link_text", "render_email"]
 
 SUBJECT_MAX = 150
 
@@ -43,9 +43,16 @@ _EMAIL_STYLES: dict[str, str] = {
     "p_inset": "margin:0;font-size:17px;line-height:1.5;color:#0b0c0c;" + _FONT,
     "inset": "margin:0 0 20px 0;padding:12px 16px;border-left:6px solid #1d70b8;background-color:#f3f2f1;",
     "link": "color:#1d70b8;text-decoration:underline;word-break:break-all;",
+    "answer_link": "color:#1d70b8;text-decoration:underline;font-weight:bold;overflow-wrap:anywhere;",
     "small": "margin:24px 0 0 0;padding-top:12px;border-top:1px solid #b1b4b6;font-size:14px;"
     "line-height:1.4;color:#505a5f;" + _FONT,
 }
+
+
+def answer_link_text(urn: str, home_name: str | None) -> str:
+    """The answer link's words: 'Answer for Maple View (SC900101)', or 'Answer for the home SC900101'
+    when Ofsted withheld the name."""
+    return f"Answer for {home_name} ({urn})" if home_name else f"Answer for the home {urn}"
 
 
 def _subject(ctx: EmailContext, la_name: str, home_name: str | None) -> str:
@@ -91,6 +98,7 @@ def render_email(ctx: EmailContext) -> RenderedEmail:
         "deadline": ctx.deadline,
         "answer_by": answer_by,
         "link_url": ctx.link_url,
+        "link_text": answer_link_text(urn, home_name),
         "link_expires": ctx.link_expires,
         "working_days_waiting": ctx.working_days_waiting,
         "reminder_number": ctx.reminder_number,
