@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
-from advocacy_notify.logic.respond import MAX_BODY, Page, show_form, submit
+from advocacy_notify.domain.answers import read_form_body
+from advocacy_notify.logic.respond import Page, show_form, submit
 from advocacy_notify.observability import logger, metrics, put_metric, tracer
-from advocacy_notify.render.pages import error_page, not_found_page
+from advocacy_notify.render.pages import PAGE_HEADERS, error_page, not_found_page
 from advocacy_notify.settings import Settings
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,19 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = APIGatewayHttpResolver()
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
 
 
 def _html(page: Page) -> Response[str]:
     metrics.add_metric(f"Respond_{page.outcome}", MetricUnit.Count, 1)
-    return Response(status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=HEADERS)
+    return Response(
+        status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=PAGE_HEADERS
+    )
 
 
 @app.get("/respond/<link>")
@@ -37,12 +31,7 @@ def form(link: str) -> Response[str]:
 
 @app.post("/respond/<link>")
 def answer(link: str) -> Response[str]:
-    body = app.current_event.decoded_body or ""
-    fields = (
-        dict(parse_qsl(body[:MAX_BODY], keep_blank_values=True, max_num_fields=50))
-        if len(body) <= MAX_BODY
-        else {"_oversized": "1"}
-    )
+    fields = read_form_body(app.current_event.decoded_body or "")  # any size: an oversize field costs only itself
     page = submit(link, fields, Settings.from_env(), action_url=app.current_event.raw_path)
     if page.outcome == "answered":
         metrics.add_dimension(name="answer", value=fields.get("answer", ""))

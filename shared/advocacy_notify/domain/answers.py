@@ -1,8 +1,9 @@
-"""The answer form: its schema, labels and validation of raw form fields.
+"""The answer form: its schema, labels, reading a posted body and validating raw form fields.
 
-`parse_answer_form` never raises on user input, whatever its size or content: it returns
-either a valid `AnswerForm` and no errors, or None and a dict of field name -> error
-message written in the GOV.UK error message style.
+`read_form_body` turns a form post of any size (API Gateway accepts 10 MB) into fields without
+decoding more than a bounded prefix of each value. `parse_answer_form` never raises on user input,
+whatever its size or content: it returns either a valid `AnswerForm` and no errors, or None and a
+dict of field name -> error message written in the GOV.UK error message style.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -30,6 +32,7 @@ __all__ = [
     "AnswerForm",
     "before_contact_form_value",
     "parse_answer_form",
+    "read_form_body",
 ]
 
 MAX_CHILDREN = 500
@@ -151,6 +154,32 @@ class AnswerForm(BaseModel):
         if self.answer not in ASKS_BEFORE_CONTACT and self.advocacy_before_contact is not None:
             raise ValueError("advocacy_before_contact is only asked when children are placed there")
         return self
+
+
+# --------------------------------------------------------------------------- reading a post
+
+MAX_FIELDS = 50
+# Any value longer than this is an error whatever the field (notes allow MAX_NOTES), so a longer
+# value is cut here: the rest of a 10 MB paste is never decoded or held twice.
+MAX_FIELD_CHARS = MAX_NOTES * 4 + 1
+_MAX_ENCODED = MAX_FIELD_CHARS * 12  # a character is at most 4 UTF-8 bytes, each "%XX"
+
+
+def read_form_body(body: str) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body as {name: value}, for a body of any size.
+
+    Only the first MAX_FIELDS fields are read; each value is cut to MAX_FIELD_CHARS characters,
+    which `parse_answer_form` then reports as too long, so one oversize field costs only its own
+    value and every other value is kept. A repeated name keeps its last value."""
+    fields: dict[str, str] = {}
+    for pair in body.split("&", MAX_FIELDS)[:MAX_FIELDS]:
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if len(name) > 64:
+            continue  # not one of ours
+        fields[unquote_plus(name)] = unquote_plus(value[:_MAX_ENCODED])[:MAX_FIELD_CHARS]
+    return fields
 
 
 # --------------------------------------------------------------------------- parsing

@@ -23,8 +23,6 @@ from ..render.pages import (
 )
 from ..settings import Settings
 
-MAX_BODY = 64 * 1024  # a real answer is a few hundred bytes
-
 
 @dataclass(frozen=True)
 class Page:
@@ -54,6 +52,10 @@ def _form_case(case: dict[str, Any], settings: Settings) -> FormCase:
         rating_date=date.fromisoformat(case["rating_date"]),
         deadline=date.fromisoformat(case.get("reply_by") or case["rating_date"]),
         help_at_hand=settings.help_at_hand,
+        answer=case.get("answer"),  # once answered: shown when the link is used again
+        answered_at=case.get("answered_at"),
+        children_count=case.get("children_count"),
+        advocacy_before_contact=case.get("advocacy_before_contact"),
     )
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ..domain.text import clean_inline
-from .formats import count_noun, long_date, short_date
+from .formats import count_noun, long_date, short_date, uk_date_time
 
 __all__ = ["template_environment"]
 
@@ -31,6 +31,7 @@ def template_environment() -> Environment:
     )
     env.filters["long_date"] = long_date
     env.filters["short_date"] = short_date
+    env.filters["uk_date_time"] = uk_date_time
     env.filters["clean"] = clean_inline
     env.filters["underline"] = _underline
     env.globals["count_noun"] = count_noun
