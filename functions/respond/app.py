@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
-from advocacy_notify.domain.pages import error_page, not_found_page
-from advocacy_notify.logic.respond import MAX_BODY, Page
+from advocacy_notify.domain.answers import read_form_body
+from advocacy_notify.logic.respond import Page
 from advocacy_notify.observability import logger, metrics, put_metric, tracer
+from advocacy_notify.render.pages import PAGE_HEADERS, error_page, not_found_page
 from advocacy_notify.settings import RespondSettings
 from advocacy_notify.wiring import Dependencies
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -17,19 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 deps = Dependencies(RespondSettings)
 app = APIGatewayHttpResolver()
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
 
 
 def _html(page: Page) -> Response[str]:
     metrics.add_metric(f"Respond_{page.outcome}", MetricUnit.Count, 1)
-    return Response(status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=HEADERS)
+    return Response(
+        status_code=page.status, content_type="text/html; charset=utf-8", body=page.html, headers=PAGE_HEADERS
+    )
 
 
 @app.get("/respond/<link>")
@@ -39,12 +33,7 @@ def form(link: str) -> Response[str]:
 
 @app.post("/respond/<link>")
 def answer(link: str) -> Response[str]:
-    body = app.current_event.decoded_body or ""
-    fields = (
-        dict(parse_qsl(body[:MAX_BODY], keep_blank_values=True, max_num_fields=50))
-        if len(body) <= MAX_BODY
-        else {"_oversized": "1"}
-    )
+    fields = read_form_body(app.current_event.decoded_body or "")  # any size: an oversize field costs only itself
     page = deps.get().respond.submit(link, fields, action_url=app.current_event.raw_path)
     if page.outcome == "answered":
         metrics.add_dimension(name="answer", value=page.answer or "")

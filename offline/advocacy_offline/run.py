@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from advocacy_notify.domain.answers import before_contact_form_value
 from advocacy_notify.domain.case import CHASING, Case
 from advocacy_notify.domain.clock import iso, uk_time
 from advocacy_notify.domain.models import AnswerKind
@@ -45,6 +46,7 @@ class ScriptedResponse(BaseModel):
     answer: AnswerKind = AnswerKind.CONFIRMED
     children_count: int | None = Field(default=None, ge=0)
     notes: str = ""
+    # the habitual-referral question (asked for confirmed and referrals_in_progress); null: "do not know"
     advocacy_before_contact: bool | None = None
     # what SES reports about the authority's first email: a hard bounce, a soft one, or a complaint
     bounce: Literal["permanent", "transient", "complaint"] | None = None
@@ -195,10 +197,8 @@ class Runner:
             "responder_role": "Advocacy lead",
             "responder_email": f"advocacy.lead@{case.gss_code.lower()}.example",
             "notes": response.notes,
+            "advocacy_before_contact": before_contact_form_value(response.advocacy_before_contact),
         }
-        if response.answer in {AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS}:
-            before = response.advocacy_before_contact
-            fields["advocacy_before_contact"] = {True: "yes", False: "no", None: "dont_know"}[before]
         posted = self.env.invoke("RespondFunction", http_event("POST", path, body=form_body(fields)))
         return int(posted.get("statusCode", 0))
 

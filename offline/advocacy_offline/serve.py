@@ -45,7 +45,7 @@ from .httpapi import http_event
 from .run import LINK, Runner, RunOptions, ScriptedResponse
 
 HOST = "127.0.0.1"
-MAX_FORM = 256 * 1024  # the respond function refuses anything over 64 KiB itself
+MAX_FORM = 256 * 1024  # local only; the respond function itself copes with any size API Gateway sends (10 MB)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".eml": "message/rfc822", ".json": "application/json"}
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 SHOTS = PROJECT / "docs" / "screenshots"
 LINK_PATH = re.compile(r"^/respond/[A-Za-z0-9_-]{32}$")
+NARROW = 320  # CSS px: WCAG 1.4.10 reflow
 
 
 def screenshot(driver: Any, name: str, *, full_page: bool = True, max_height: int = 3200) -> Path:
@@ -77,6 +79,110 @@ def fill(driver: Any, field_id: str, value: str) -> None:
     element.send_keys(value)
 
 
+def narrow(driver: Any, height: int = 640) -> None:
+    """A 320 CSS px wide window (Chromium's own window cannot be made that narrow)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": NARROW, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def wide(driver: Any) -> None:
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def assert_reflows(driver: Any, page: str, shot: str | None = None) -> None:
+    """At 320 CSS px the page does not scroll sideways (and, when asked, is photographed that wide)."""
+    narrow(driver)
+    try:
+        inner, client, scroll = driver.execute_script(
+            "const e = document.documentElement; return [window.innerWidth, e.clientWidth, e.scrollWidth];"
+        )
+        assert inner == NARROW
+        # clientWidth is the window less any vertical scroll bar: stricter than innerWidth
+        assert scroll <= client <= inner, f"the {page} page scrolls sideways at {NARROW} px: {scroll} px wide"
+        if shot:
+            screenshot(driver, shot)
+    finally:
+        wide(driver)
+
+
+def in_view(driver: Any, element: Any) -> bool:
+    """Wholly inside the window (give or take the sub-pixel rounding of scrolling to an element)."""
+    return bool(
+        driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1;",
+            element,
+        )
+    )
+
+
+def label_of(driver: Any, field_id: str) -> Any:
+    """The words that name a field: its fieldset's legend (radios), or its <label>."""
+    field = driver.find_element(By.ID, field_id)
+    if field.get_attribute("type") == "radio":
+        return field.find_element(By.XPATH, "ancestor::fieldset/legend")
+    return driver.find_element(By.CSS_SELECTOR, f"label[for='{field_id}']")
+
+
+def follow_every_summary_link(driver: Any) -> list[str]:
+    """Each error summary link focuses its field with the field's label and error message in view."""
+    summary = driver.find_element(By.CSS_SELECTOR, ".error-summary")
+    fragments = [(a.get_attribute("href") or "").split("#", 1)[1] for a in summary.find_elements(By.TAG_NAME, "a")]
+    assert fragments
+    for fragment in fragments:
+        driver.execute_script("window.scrollTo(0, 0);")
+        summary.find_element(By.CSS_SELECTOR, f"a[href$='#{fragment}']").click()
+        assert driver.switch_to.active_element.get_attribute("id") == fragment
+        assert in_view(driver, label_of(driver, fragment)), f"#{fragment}: its label is out of view"
+        message = driver.find_element(By.ID, f"{fragment}-error")
+        assert in_view(driver, message), f"#{fragment}: its error message is out of view"
+    driver.execute_script("window.scrollTo(0, 0);")
+    return fragments
+
+
+def follow_every_summary_link_on_a_desk_and_a_phone(driver: Any) -> list[str]:
+    """follow_every_summary_link in the 1200 px window, then on a 320 x 568 screen."""
+    fragments = follow_every_summary_link(driver)
+    narrow(driver, height=568)
+    try:
+        assert follow_every_summary_link(driver) == fragments
+    finally:
+        wide(driver)
+    return fragments
+
+
+def fill_answer(driver: Any) -> None:
+    """A proper answer in every field but the notes."""
+    driver.find_element(By.CSS_SELECTOR, "input[name='answer'][value='confirmed']").click()
+    fill(driver, "children_count", "2")
+    driver.find_element(By.CSS_SELECTOR, "input[name='advocacy_before_contact'][value='yes']").click()
+    fill(driver, "responder_name", "Sam Example")
+    fill(driver, "responder_role", "Advocacy lead")
+    fill(driver, "responder_email", "sam.example@council.example")
+
+
+def moto(served: Served, service: str) -> Any:
+    """A boto3 client for the moto server that `advocacy serve` runs beside the pages."""
+    import boto3
+
+    doc = json.loads((Path(served.stderr_path).parent / "serve.json").read_text(encoding="utf-8"))
+    assert doc["aws_endpoint_url"] == served.moto_url
+    return boto3.client(
+        service,
+        region_name=doc["region"],
+        endpoint_url=served.moto_url,
+        aws_access_key_id="offline",
+        aws_secret_access_key="offline",
+    )
+
+
+def stack_output(served: Served, name: str) -> str:
+    doc = json.loads((Path(served.stderr_path).parent / "serve.json").read_text(encoding="utf-8"))
+    return str(doc["stack"]["outputs"][name])
+
+
 def test_serve_prints_where_to_go(served: Served) -> None:
     assert f"{served.url}/outbox/" in served.stdout
     assert re.search(rf"{re.escape(served.url)}/respond/[A-Za-z0-9_-]{{32}}", served.stdout)
@@ -125,6 +231,9 @@ def test_a_council_answers_from_the_email(served: Served, browser: Any) -> None:
     assert driver.find_element(By.CSS_SELECTOR, "form[method='post']")
     assert not driver.find_elements(By.CSS_SELECTOR, ".error-summary")
     screenshot(driver, "form.png")
+    assert_reflows(driver, "form", "form-320.png")
+    notes = driver.find_element(By.ID, "notes")
+    assert notes.get_attribute("maxlength") == "2000"
     before = {c["case_id"]: c["status"] for c in status(served)["cases"]}
     assert before[case_id] == "awaiting_response"
 
@@ -141,34 +250,69 @@ def test_a_council_answers_from_the_email(served: Served, browser: Any) -> None:
         assert driver.find_elements(By.ID, fragment), f"the error link #{fragment} leads to a field"
     assert driver.find_element(By.ID, "answer-error").is_displayed()
     screenshot(driver, "form-errors.png")
+    # focus is on the error summary (GOV.UK), and each link lands with its field's label and message in view
+    wait(driver).until(lambda d: "error-summary" in (d.switch_to.active_element.get_attribute("class") or ""))
+    assert follow_every_summary_link_on_a_desk_and_a_phone(driver) == fragments
+    assert_reflows(driver, "form with errors")
     summary.find_element(By.CSS_SELECTOR, "a[href$='#children_count']").click()
     assert driver.switch_to.active_element.get_attribute("id") == "children_count"
     assert {c["case_id"]: c["status"] for c in status(served)["cases"]} == before  # a bad answer changes nothing
 
-    # a proper answer
+    # children placed there: the habitual-referral question is required too
     driver.find_element(By.CSS_SELECTOR, "input[name='answer'][value='confirmed']").click()
     fill(driver, "children_count", "2")
-    fill(driver, "responder_name", "Sam Example")
-    fill(driver, "responder_role", "Advocacy lead")
-    fill(driver, "responder_email", "sam.example@council.example")
+    driver.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    wait(driver).until(ec.presence_of_element_located((By.ID, "advocacy_before_contact-error")))
+    wait(driver).until(lambda d: "error-summary" in (d.switch_to.active_element.get_attribute("class") or ""))
+    assert follow_every_summary_link_on_a_desk_and_a_phone(driver)[0] == "advocacy_before_contact"
+
+    # 70 KiB pasted into the notes (past the box's maxlength, as a script can): only the notes are refused
+    fill_answer(driver)
+    driver.execute_script("document.getElementById('notes').value = 'x'.repeat(70 * 1024);")
+    driver.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    summary = wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".error-summary")))
+    assert [a.get_attribute("href").split("#", 1)[1] for a in summary.find_elements(By.TAG_NAME, "a")] == ["notes"]
+    assert [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, ".error-message")] == ["notes-error"]
+    assert "2,000 characters or fewer" in driver.find_element(By.ID, "notes-error").text
+    assert driver.find_element(By.CSS_SELECTOR, "input[name='answer'][value='confirmed']").is_selected()
+    assert driver.find_element(By.CSS_SELECTOR, "input[name='advocacy_before_contact'][value='yes']").is_selected()
+    kept = {f: driver.find_element(By.ID, f).get_attribute("value") for f in ("children_count", "responder_name")}
+    assert kept == {"children_count": "2", "responder_name": "Sam Example"}
+    assert driver.find_element(By.ID, "responder_role").get_attribute("value") == "Advocacy lead"
+    assert driver.find_element(By.ID, "responder_email").get_attribute("value") == "sam.example@council.example"
+    assert driver.find_element(By.ID, "notes").get_attribute("value").startswith("xxxx")
+    assert {c["case_id"]: c["status"] for c in status(served)["cases"]} == before
+
+    # a proper answer
+    fill_answer(driver)
     fill(driver, "notes", "Both children have an advocate.")
     driver.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
     panel = wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".panel")))
     assert panel.find_element(By.CSS_SELECTOR, ".panel__title").text == "Answer received"
     assert "Sam Example" in driver.find_element(By.CSS_SELECTOR, ".summary-list").text
     screenshot(driver, "confirmation.png")
+    assert_reflows(driver, "confirmation")
 
     # the link again: already used, and nothing changes
     driver.get(href)
     h1 = wait(driver).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
     assert h1.text == "This link has already been used"
     assert not driver.find_elements(By.TAG_NAME, "form")
+    answered = driver.find_element(By.CSS_SELECTOR, ".summary-list").text
+    assert "Every child we placed there has an independent advocate or has been offered one" in answered
+    assert re.search(r"Answered\s+\w+day \d+ \w+ 20\d\d at \d+:\d\d[ap]m", answered)
+    assert "Sam Example" not in driver.page_source  # the council's answer, not who gave it
     screenshot(driver, "already-answered.png")
+    assert_reflows(driver, "already answered")
 
     # the case is answered, and the workflow has been told (the execution stops waiting)
     cases = {c["case_id"]: c for c in status(served)["cases"]}
     assert cases[case_id]["status"] == "confirmed"
     assert cases[case_id]["answer"] == "confirmed"
+    record = moto(served, "dynamodb").get_item(
+        TableName=stack_output(served, "CasesTableName"), Key={"case_id": {"S": case_id}, "sk": {"S": "CASE"}}
+    )["Item"]
+    assert record["advocacy_before_contact"] == {"BOOL": True}  # the habitual-referral answer
     assert all(s == before[k] for k, s in ((k, c["status"]) for k, c in cases.items()) if k != case_id)
 
 
@@ -178,6 +322,50 @@ def test_a_forged_link_is_not_found(served: Served, browser: Any) -> None:
     assert h1.text == "Page not found"
     assert not browser.find_elements(By.TAG_NAME, "form")
     screenshot(browser, "not-found.png")
+    assert_reflows(browser, "not found")
+
+
+def plant_link(served: Served, expires: str) -> tuple[str, dict[str, Any]]:
+    """A new answer link for a case still waiting, put straight into the links table through the moto server."""
+    open_case = next(c for c in status(served)["cases"] if c["status"] == "awaiting_response")
+    link = secrets.token_urlsafe(24)
+    item = {"link_hash": {"S": hashlib.sha256(link.encode()).hexdigest()}, "case_id": {"S": open_case["case_id"]}}
+    moto(served, "dynamodb").put_item(
+        TableName=stack_output(served, "LinksTableName"), Item={**item, "expires": {"S": expires}}
+    )
+    return link, open_case
+
+
+def test_expired_and_error_pages_reflow(served: Served, browser: Any) -> None:
+    """One link past its expiry, and one whose record is corrupt (the function fails safe, with its error page)."""
+    expired, open_case = plant_link(served, "2020-01-01T00:00:00.000Z")
+    broken, _ = plant_link(served, "not a date")
+
+    browser.get(f"{served.url}/respond/{expired}")
+    h1 = wait(browser).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+    assert h1.text == "This link has expired"
+    assert open_case["urn"] in browser.find_element(By.TAG_NAME, "main").text
+    assert_reflows(browser, "expired")
+
+    browser.get(f"{served.url}/respond/{broken}")
+    h1 = wait(browser).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+    assert h1.text == "Sorry, there is a problem with the service"
+    assert_reflows(browser, "error")
+
+
+def test_the_error_summary_works_without_javascript(served: Served, browser: Any) -> None:
+    """No script: the links still lead to the fields, focus them, and keep their labels in view."""
+    link, _ = plant_link(served, "2099-01-01T00:00:00.000Z")
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.get(f"{served.url}/respond/{link}")
+        browser.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+        summary = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".error-summary")))
+        assert summary.find_element(By.TAG_NAME, "h2").text == "There is a problem"
+        assert browser.switch_to.active_element.tag_name == "body"  # no script ran to focus the summary
+        assert follow_every_summary_link_on_a_desk_and_a_phone(browser)[:2] == ["answer", "children_count"]
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 
 
 def test_other_processes_see_the_same_aws(served: Served) -> None:

@@ -20,6 +20,7 @@ GOOD = {
     "responder_role": "Advocacy lead",
     "responder_email": "sam@leeds.example",
     "notes": "All offered.",
+    "advocacy_before_contact": "yes",
 }
 
 
@@ -148,3 +149,75 @@ def test_a_timed_out_token_is_handled_as_gone(one_case: Any) -> None:
 
     assert one_case  # a live stack with a waiting task
     assert stepfunctions.succeed("not-a-live-token", {"answer": "confirmed"}) is False
+
+
+@pytest.mark.parametrize(("value", "stored"), [("no", False), ("unknown", None)])
+def test_the_habitual_referral_answer_is_stored_with_the_answer(one_case: Any, value: str, stored: bool | None) -> None:
+    """true / false, or an explicit null for "do not know", in the answers table and on the case record."""
+    from advocacy_notify.adapters import dynamodb as ddb
+
+    env, link = one_case
+    assert _respond(env, "POST", link, {**GOOD, "advocacy_before_contact": value})["statusCode"] == 200
+    [answer] = list(ddb.scan(env.stack.outputs["AnswersTableName"]))
+    case = _case(env)
+    for record in (answer, case):
+        assert "advocacy_before_contact" in record
+        assert record["advocacy_before_contact"] is stored
+
+
+def test_a_used_link_shows_when_and_what_the_council_answered(one_case: Any) -> None:
+    env, link = one_case
+    assert (
+        _respond(env, "POST", link, {**GOOD, "answer": "referrals_in_progress", "children_count": "3"})["statusCode"]
+        == 200
+    )
+    page = _respond(env, "GET", link)
+    assert page["statusCode"] == 410
+    body = page["body"]
+    assert "This link has already been used" in body
+    assert re.search(r"<dt>Answered</dt><dd>\w+day \d+ \w+ 20\d\d at \d+:\d\d[ap]m</dd>", body)
+    assert "<dd>We are making referrals to an advocate now</dd>" in body
+    assert "<dt>Number of children placed there</dt><dd>3</dd>" in body
+    assert "before Help at Hand contacted you</dt><dd>Yes</dd>" in body
+    for personal in ("Sam Example", "sam@leeds.example", "All offered."):  # only the council's answer
+        assert personal not in body
+
+
+def test_an_oversize_paste_keeps_every_other_value_and_changes_nothing(one_case: Any) -> None:
+    env, link = one_case
+    before = _state(env)
+    page = _respond(env, "POST", link, {**GOOD, "notes": "x" * 70 * 1024})
+    assert page["statusCode"] == 400
+    body = page["body"]
+    assert body.count('class="error-message"') == 1
+    assert "Anything else you want to tell us must be 2,000 characters or fewer" in body
+    for kept in ('value="Sam Example"', 'value="Advocacy lead"', 'value="sam@leeds.example"', 'value="2"'):
+        assert kept in body
+    assert re.search(r'value="confirmed" [^>]*checked', body)
+    assert _state(env) == before
+
+
+def test_a_body_of_megabytes_is_an_error_page_not_a_crash(one_case: Any) -> None:
+    env, link = one_case
+    page = _respond(env, "POST", link, {**GOOD, "notes": "x" * 4 * 1024 * 1024})
+    assert page["statusCode"] == 400
+    assert 'value="sam@leeds.example"' in page["body"]
+    assert len(page["body"]) < 60_000
+
+
+def test_every_answer_page_sends_hsts_and_allows_only_its_own_script(one_case: Any) -> None:
+    from advocacy_notify.render.pages import PAGE_CSP
+
+    env, link = one_case
+    pages = [
+        _respond(env, "GET", link),
+        _respond(env, "POST", link, {}),
+        _respond(env, "GET", "A" * 32),
+        _respond(env, "POST", link, GOOD),
+        _respond(env, "GET", link),
+    ]
+    assert [p["statusCode"] for p in pages] == [200, 400, 404, 200, 410]
+    for page in pages:
+        headers = {k.lower(): v for k, v in page["headers"].items()}
+        assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+        assert headers["content-security-policy"] == PAGE_CSP

@@ -10,16 +10,11 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from advocacy_notify.domain.emails import (
-    EmailContext,
-    HelpAtHand,
-    RenderedEmail,
-    build_mime,
-    long_date,
-    render_email,
-    short_date,
-)
+from advocacy_notify.domain.emails import EmailContext, HelpAtHand
 from advocacy_notify.domain.models import EmailKind
+from advocacy_notify.render.emails import RenderedEmail, answer_link_text, render_email
+from advocacy_notify.render.formats import long_date, short_date
+from advocacy_notify.render.mime import build_mime
 
 LINK = "https://respond.example/r/Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg"
 SENDER = "Help at Hand <no-reply@advocacy.example>"
@@ -403,3 +398,26 @@ def test_non_ascii_content_survives() -> None:
     assert "Tŷ Gwyn – Café" in text
     assert "Tŷ Gwyn – Café" in html
     assert "Bristol, City of" in text
+
+
+# --------------------------------------------------------------------------- the answer link's words
+
+
+@pytest.mark.parametrize("kind", list(EmailKind))
+@pytest.mark.parametrize(
+    ("home_name", "text"),
+    [("Maple View", "Answer for Maple View (SC900101)"), ("REDACTED", "Answer for the home SC900101")],
+)
+def test_the_answer_link_says_where_it_goes(kind: EmailKind, home_name: str, text: str) -> None:
+    ctx = make_ctx(kind=kind, urn="SC900101", home_name=home_name, reminder_number=1)
+    rendered = render_email(ctx)
+    link = re.escape(ctx.link_url)
+    assert re.search(rf'<a href="{link}"[^>]*>{re.escape(text)}</a>', rendered.html)
+    assert re.search(rf'copy this address into your web browser:<br><a href="{link}"[^>]*>{link}</a>', rendered.html)
+    lines = rendered.text.splitlines()
+    assert lines[lines.index(f"{text}:") + 1] == ctx.link_url  # the words, then the bare address to copy
+
+
+def test_answer_link_text() -> None:
+    assert answer_link_text("SC900101", "Maple View") == "Answer for Maple View (SC900101)"
+    assert answer_link_text("SC900101", None) == "Answer for the home SC900101"

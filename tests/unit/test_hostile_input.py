@@ -9,7 +9,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from advocacy_notify.domain.answers import parse_answer_form
+from advocacy_notify.domain.answers import ASKS_BEFORE_CONTACT, FIELD_ORDER, parse_answer_form
 from advocacy_notify.domain.ofsted import FileUnreadable, open_ofsted
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ try:
 except ImportError:  # tests/unit became a package
     from .sheet_builders import make_zip_bomb  # type: ignore[no-redef]
 
-FIELDS = ["answer", "children_count", "responder_name", "responder_role", "responder_email", "notes"]
+FIELDS = list(FIELD_ORDER)
 
 
 def _read_all(data: bytes, name: str) -> list[object]:
@@ -112,6 +112,8 @@ def test_nul_bytes_and_wrong_encodings(tmp_path: Path) -> None:
                     "501",
                     "confirmed",
                     "need_help",
+                    "yes",
+                    "unknown",
                 ]
             ),
         ),
@@ -125,6 +127,7 @@ def test_answer_form_never_raises(fields: dict[str, str]) -> None:
         assert "\r" not in form.responder_email
         assert "\n" not in form.responder_email
         assert 0 <= form.children_count <= 500
+        assert form.advocacy_before_contact is None or form.answer in ASKS_BEFORE_CONTACT
 
 
 def test_header_injection_in_the_answer_email_is_refused() -> None:

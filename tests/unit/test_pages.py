@@ -1,17 +1,37 @@
-"""The respond pages and the answer form: validation, rendering, accessibility and escaping."""
+"""The respond pages and the answer form: validation, rendering, accessibility and escaping; the habitual-referral
+question, oversize posts, a used link's answer, the error summary's script and the response headers."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from advocacy_notify.domain.answers import ANSWER_LABELS, AnswerForm, parse_answer_form
+from advocacy_notify.domain.answers import (
+    ANSWER_LABELS,
+    ASKS_BEFORE_CONTACT,
+    BEFORE_CONTACT_VALUES,
+    MAX_FIELD_CHARS,
+    MAX_FIELDS,
+    MAX_NOTES,
+    AnswerForm,
+    before_contact_form_value,
+    parse_answer_form,
+    read_form_body,
+)
 from advocacy_notify.domain.emails import HelpAtHand
 from advocacy_notify.domain.models import AnswerKind
-from advocacy_notify.domain.pages import (
+from advocacy_notify.render.formats import uk_date_time
+from advocacy_notify.render.pages import (
+    ERROR_SUMMARY_SCRIPT,
+    PAGE_CSP,
+    PAGE_HEADERS,
     FormCase,
     already_answered_page,
     confirmation_page,
@@ -22,6 +42,10 @@ from advocacy_notify.domain.pages import (
 )
 
 ACTION = "/respond/abcDEF123"
+OUR_SCRIPT = f"<script>{ERROR_SUMMARY_SCRIPT}</script>"  # the form with errors carries this one script
+BEFORE_CONTACT_ERROR = (
+    "Select whether every child had an advocate, or had been referred to one, before Help at Hand contacted you"
+)
 HOSTILE_NAME = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
@@ -49,6 +73,7 @@ def valid_fields(**overrides: str) -> dict[str, str]:
         "responder_role": "Advocacy lead",
         "responder_email": "jo.bloggs@leeds.example",
         "notes": "",
+        "advocacy_before_contact": "yes",  # asked for confirmed and referrals_in_progress, ignored otherwise
     }
     fields.update(overrides)
     return fields
@@ -302,15 +327,19 @@ def test_form_page_structure() -> None:
     found = tags(html)
     forms = [a for t, a in found if t == "form"]
     assert forms == [{"method": "post", "action": ACTION, "novalidate": None, "accept-charset": "utf-8"}]
-    assert sum(1 for t, _ in found if t == "fieldset") == 1
+    assert sum(1 for t, _ in found if t == "fieldset") == 2  # what you can confirm; the habitual-referral question
     assert "<legend" in html
     legend = re.search(r"<legend.*?</legend>", html, re.S)
     assert legend
     assert "What can you confirm about the children Leeds placed at Sunny House?" in legend.group(0)
     radios = [a for t, a in found if t == "input" and a.get("type") == "radio"]
-    assert [r["value"] for r in radios] == [k.value for k in AnswerKind]
-    assert all(r["name"] == "answer" for r in radios)
+    answer_radios = [r for r in radios if r["name"] == "answer"]
+    before_radios = [r for r in radios if r["name"] == "advocacy_before_contact"]
+    assert [r["value"] for r in answer_radios] == [k.value for k in AnswerKind]
+    assert [r["value"] for r in before_radios] == ["yes", "no", "unknown"]
+    assert len(radios) == len(answer_radios) + len(before_radios)  # no other radios
     assert radios[0]["id"] == "answer"
+    assert before_radios[0]["id"] == "advocacy_before_contact"
     label_fors = {a["for"] for t, a in found if t == "label"}
     for radio in radios:
         assert radio["id"] in label_fors
@@ -342,6 +371,7 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
         "responder_role": "",
         "responder_email": "jo@",
         "notes": FORMULA,
+        "advocacy_before_contact": "no",
     }
     form, errors = parse_answer_form(fields)
     assert form is None
@@ -361,6 +391,7 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
         assert f'id="{target}-error"' in html
     # values are kept
     assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert re.search(r'value="no" [^>]*checked', html)
     assert 'value="abc"' in html
     assert 'value="Jo Bloggs"' in html
     assert 'value="jo@"' in html
@@ -371,8 +402,9 @@ def test_form_page_with_errors_keeps_values_and_links_to_fields() -> None:
 
 
 def test_answer_error_links_to_first_radio() -> None:
-    _, errors = parse_answer_form(valid_fields(answer=""))
-    html = form_page(make_case(), action_url=ACTION, values=valid_fields(answer=""), errors=errors)
+    fields = valid_fields(answer="", advocacy_before_contact="")
+    _, errors = parse_answer_form(fields)
+    html = form_page(make_case(), action_url=ACTION, values=fields, errors=errors)
     assert '<a href="#answer">Select what you can confirm</a>' in html
     assert 'id="answer"' in html
     assert "checked" not in html
@@ -390,7 +422,7 @@ def test_hostile_data_is_escaped_everywhere() -> None:
         expired_page(case),
     ]
     for html in pages:
-        assert "<script" not in html.lower()
+        assert "<script" not in html.replace(OUR_SCRIPT, "").lower()
         assert "<img" not in html.lower()
         assert "<b>x</b>" not in html
         assert 'onmouseover="x' not in html
@@ -462,11 +494,13 @@ def test_page_titles_are_distinct() -> None:
     assert title_of(error_page()).startswith("Sorry, there is a problem with the service")
 
 
-def test_every_page_is_accessible_and_has_no_scripts() -> None:
+def test_every_page_is_accessible_and_runs_no_script_but_the_error_summarys() -> None:
     for html in all_pages():
         assert html.startswith("<!DOCTYPE html>")
         assert '<html lang="en-GB">' in html
-        assert "<script" not in html.lower()
+        scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S | re.I)
+        assert scripts == ([ERROR_SUMMARY_SCRIPT] if 'class="error-summary"' in html else [])
+        assert "<script" not in html.replace(OUR_SCRIPT, "").lower()
         assert " on" + "click" not in html.lower()
         assert "javascript:" not in html.lower()
         assert "<img" not in html.lower()
@@ -492,3 +526,268 @@ def test_error_page_is_generic() -> None:
     assert "Sorry, there is a problem with the service" in html
     assert "Traceback" not in html
     assert "Exception" not in html
+
+
+# =========================================================================== the habitual-referral question
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress"])
+@pytest.mark.parametrize(("value", "stored"), [("yes", True), ("no", False), ("unknown", None)])
+def test_asked_when_children_are_placed(answer: str, value: str, stored: bool | None) -> None:
+    form, errors = parse_answer_form(valid_fields(answer=answer, advocacy_before_contact=value))
+    assert errors == {}
+    assert form is not None
+    assert form.advocacy_before_contact is stored
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "referrals_in_progress"])
+@pytest.mark.parametrize("value", ["", "   ", "maybe", "true", "YES", "y" * 100_000])
+def test_required_when_children_are_placed(answer: str, value: str) -> None:
+    form, errors = parse_answer_form(valid_fields(answer=answer, advocacy_before_contact=value))
+    assert form is None
+    assert errors == {"advocacy_before_contact": BEFORE_CONTACT_ERROR}
+
+
+def test_missing_question_is_reported_in_page_order() -> None:
+    bad = valid_fields(answer="referrals_in_progress", responder_name="")
+    del bad["advocacy_before_contact"]
+    _, errors = parse_answer_form(bad)
+    assert list(errors) == ["advocacy_before_contact", "responder_name"]
+
+
+@pytest.mark.parametrize("answer", ["no_children_placed", "need_help"])
+@pytest.mark.parametrize("value", ["yes", "no", "unknown", "", "rubbish"])
+def test_ignored_for_the_other_answers(answer: str, value: str) -> None:
+    count = "0" if answer == "no_children_placed" else "1"
+    form, errors = parse_answer_form(valid_fields(answer=answer, children_count=count, advocacy_before_contact=value))
+    assert errors == {}
+    assert form is not None
+    assert form.advocacy_before_contact is None  # "not asked" is stored as null
+
+
+def test_not_asked_while_the_answer_itself_is_missing() -> None:
+    _, errors = parse_answer_form(valid_fields(answer="", advocacy_before_contact=""))
+    assert "answer" in errors
+    assert "advocacy_before_contact" not in errors
+
+
+def test_the_model_keeps_the_rule() -> None:
+    base: dict[str, Any] = {"responder_name": "Jo", "responder_role": "Lead", "responder_email": "jo@leeds.example"}
+    assert AnswerForm(answer=AnswerKind.CONFIRMED, children_count=1, advocacy_before_contact=False, **base)
+    with pytest.raises(ValueError):
+        AnswerForm(answer=AnswerKind.NO_CHILDREN_PLACED, advocacy_before_contact=True, **base)
+    assert {AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS} == ASKS_BEFORE_CONTACT
+
+
+def test_form_values_and_stored_values_round_trip() -> None:
+    for value, stored in BEFORE_CONTACT_VALUES.items():
+        assert before_contact_form_value(stored) == value
+
+
+def test_the_form_asks_one_clear_question() -> None:
+    html = form_page(make_case(), action_url=ACTION)
+    fieldsets = re.findall(r"<fieldset.*?</fieldset>", html, re.S)
+    assert len(fieldsets) == 2
+    question = fieldsets[1]
+    legend = re.search(r"<legend.*?</legend>", question, re.S)
+    assert legend
+    assert (
+        "Before Help at Hand contacted you, did every child Leeds placed there already have an advocate, "
+        "or had they been referred to one?" in legend.group(0)
+    )
+    assert 'aria-describedby="advocacy_before_contact-hint"' in question
+    assert 'id="advocacy_before_contact-hint"' in question
+    radios = re.findall(
+        r'<input class="radios__input" id="([^"]+)" name="advocacy_before_contact"[^>]*value="(\w+)"', question
+    )
+    assert radios == [
+        ("advocacy_before_contact", "yes"),
+        ("advocacy_before_contact-2", "no"),
+        ("advocacy_before_contact-3", "unknown"),
+    ]
+    for label in ('for="advocacy_before_contact">Yes<', ">No<", ">I do not know<"):
+        assert label in question
+    # after the number of children, before the responder's details
+    assert (
+        html.index('id="children_count"')
+        < html.index('id="advocacy_before_contact"')
+        < html.index('id="responder_name"')
+    )
+
+
+def test_the_question_with_an_error_keeps_the_other_values() -> None:
+    posted = valid_fields(advocacy_before_contact="")
+    _, errors = parse_answer_form(posted)
+    html = form_page(make_case(), action_url=ACTION, values=posted, errors=errors)
+    assert f'<a href="#advocacy_before_contact">{BEFORE_CONTACT_ERROR}</a>' in html
+    assert f'<span class="visually-hidden">Error:</span> {BEFORE_CONTACT_ERROR}' in html
+    assert re.search(
+        r'<fieldset class="fieldset" aria-describedby="advocacy_before_contact-hint advocacy_before_contact-error"',
+        html,
+    )
+    assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert 'value="Jo Bloggs"' in html
+    chosen = form_page(
+        make_case(), action_url=ACTION, values=valid_fields(advocacy_before_contact="unknown"), errors={}
+    )
+    assert re.search(r'name="advocacy_before_contact" type="radio" value="unknown" checked', chosen)
+
+
+@pytest.mark.parametrize(("value", "shown"), [("yes", "Yes"), ("no", "No"), ("unknown", "I do not know")])
+def test_confirmation_repeats_the_answer(value: str, shown: str) -> None:
+    form, _ = parse_answer_form(valid_fields(advocacy_before_contact=value))
+    assert form is not None
+    html = confirmation_page(make_case(), form)
+    assert re.search(rf"before Help at Hand contacted you</dt><dd>{shown}</dd>", html)
+
+
+def test_confirmation_does_not_mention_it_when_not_asked() -> None:
+    form, _ = parse_answer_form(valid_fields(answer="no_children_placed", children_count="0"))
+    assert form is not None
+    assert "before Help at Hand contacted you</dt>" not in confirmation_page(make_case(), form)
+
+
+# =========================================================================== oversize posts
+
+
+def test_a_post_reads_like_parse_qsl() -> None:
+    body = urlencode({"answer": "confirmed", "notes": "a & b = c\r\nd", "responder_name": "Jö+1 "})
+    assert read_form_body(body + "&empty=&bare") == {
+        "answer": "confirmed",
+        "notes": "a & b = c\r\nd",
+        "responder_name": "Jö+1 ",
+        "empty": "",
+        "bare": "",
+    }
+    assert read_form_body("") == {}
+    assert read_form_body("answer=a&answer=b") == {"answer": "b"}  # the last one, as dict(parse_qsl(...))
+
+
+def test_a_70_kib_paste_costs_only_the_notes() -> None:
+    posted = valid_fields(notes="x" * 70 * 1024)
+    got = read_form_body(urlencode(posted))
+    assert len(got["notes"]) == MAX_FIELD_CHARS
+    assert {k: v for k, v in got.items() if k != "notes"} == {k: v for k, v in posted.items() if k != "notes"}
+    form, errors = parse_answer_form(got)
+    assert form is None
+    assert errors == {"notes": f"Anything else you want to tell us must be {MAX_NOTES:,} characters or fewer"}
+    html = form_page(make_case(), action_url=ACTION, values=got, errors=errors)
+    assert 'value="Jo Bloggs"' in html
+    assert 'value="jo.bloggs@leeds.example"' in html
+    assert re.search(r'value="confirmed" [^>]*checked', html)
+    assert re.search(r'name="advocacy_before_contact" type="radio" value="yes" checked', html)
+    assert html.count('class="error-message"') == 1
+    assert len(html) < 60_000
+
+
+def test_encoded_multibyte_paste_is_cut_too() -> None:
+    got = read_form_body(urlencode(valid_fields(notes="€" * 50_000)))  # 9 encoded characters each
+    assert got["notes"] == "€" * MAX_FIELD_CHARS
+    assert got["responder_name"] == "Jo Bloggs"
+
+
+def test_ten_megabytes_is_read_quickly_and_boundedly() -> None:
+    """API Gateway HTTP APIs accept 10 MB: the function cuts, never decodes it all."""
+    body = urlencode(valid_fields()) + "&notes=" + "%41" * (10 * 1024 * 1024 // 3)
+    started = time.perf_counter()
+    got = read_form_body(body)
+    assert time.perf_counter() - started < 1.0
+    assert got["notes"] == "A" * MAX_FIELD_CHARS
+    assert got["responder_email"] == "jo.bloggs@leeds.example"
+
+
+def test_too_many_fields_are_dropped_not_an_error() -> None:
+    body = "&".join(f"f{i}=x" for i in range(10_000)) + "&answer=confirmed"
+    got = read_form_body(body)
+    assert len(got) == MAX_FIELDS
+    assert "answer" not in got  # beyond the first MAX_FIELDS fields: never read
+    assert read_form_body("&".join(["answer=confirmed", *[f"f{i}=x" for i in range(10_000)]]))["answer"] == "confirmed"
+
+
+def test_the_notes_box_says_its_limit() -> None:
+    html = form_page(make_case(), action_url=ACTION)
+    textarea = re.search(r"<textarea[^>]*>", html)
+    assert textarea
+    assert f'maxlength="{MAX_NOTES}"' in textarea.group(0)
+
+
+# =========================================================================== a used link shows the answer
+
+
+def test_used_link_shows_when_and_what_was_answered() -> None:
+    case = make_case(
+        answer=AnswerKind.REFERRALS_IN_PROGRESS,
+        answered_at=datetime(2026, 11, 18, 14, 5, tzinfo=UTC),
+        children_count=3,
+        advocacy_before_contact=False,
+    )
+    html = already_answered_page(case)
+    assert "This link has already been used" in html
+    assert "<dt>Answered</dt><dd>Wednesday 18 November 2026 at 2:05pm</dd>" in html
+    assert "<dt>Answer</dt><dd>We are making referrals to an advocate now</dd>" in html
+    assert "<dt>Number of children placed there</dt><dd>3</dd>" in html
+    assert "before Help at Hand contacted you</dt><dd>No</dd>" in html
+    # only the council's answer: no responder, no notes
+    for absent in ("Your name", "Your email", "Your role", "Anything else"):
+        assert absent not in html
+
+
+def test_used_link_with_no_children_says_so() -> None:
+    case = make_case(
+        answer=AnswerKind.NO_CHILDREN_PLACED, answered_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC), children_count=0
+    )
+    html = already_answered_page(case)
+    assert "<dd>Monday 1 June 2026 at 9:00am</dd>" in html  # British Summer Time
+    assert "<dd>We have no children placed there</dd>" in html
+    assert "before Help at Hand contacted you</dt>" not in html
+
+
+def test_used_link_without_an_answer_on_record_says_only_it_was_used() -> None:
+    html = already_answered_page(make_case())
+    assert "This link has already been used" in html
+    assert "The answer we have" not in html
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [
+        (datetime(2026, 1, 5, 0, 30, tzinfo=UTC), "Monday 5 January 2026 at 12:30am"),
+        (datetime(2026, 7, 5, 11, 59, tzinfo=UTC), "Sunday 5 July 2026 at 12:59pm"),
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "Sunday 29 March 2026 at 12:59am"),  # GMT, just before BST
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "Sunday 29 March 2026 at 2:00am"),  # BST begins
+        (datetime(2026, 10, 31, 23, 30), "Saturday 31 October 2026 at 11:30pm"),  # naive is UTC; GMT again
+    ],
+)
+def test_uk_date_time(at: datetime, shown: str) -> None:
+    assert uk_date_time(at) == shown
+
+
+# =========================================================================== script and headers
+
+
+def test_csp_allows_exactly_the_error_summary_script() -> None:
+    _, errors = parse_answer_form({})
+    html = form_page(make_case(), action_url=ACTION, values={}, errors=errors)
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert scripts == [ERROR_SUMMARY_SCRIPT]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    directives = dict(d.strip().split(" ", 1) for d in PAGE_CSP.split(";"))
+    assert directives["script-src"] == f"'sha256-{digest}'"
+    assert directives["default-src"] == "'none'"
+    assert "unsafe-inline" not in directives["script-src"]
+    assert "autofocus" not in html  # focus is the script's job (GOV.UK), never autofocus
+    assert "summary.focus()" in ERROR_SUMMARY_SCRIPT
+    assert "<script" not in form_page(make_case(), action_url=ACTION)  # no errors, no script
+
+
+def test_every_answer_page_sends_hsts_and_the_csp() -> None:
+    assert PAGE_HEADERS["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert PAGE_HEADERS["Content-Security-Policy"] == PAGE_CSP
+    assert PAGE_HEADERS["Cache-Control"] == "no-store"
+
+
+def test_long_addresses_wrap_rather_than_scroll_sideways() -> None:
+    html = form_page(make_case(), action_url=ACTION)
+    body_rule = re.search(r"^body\{[^}]*\}", html, re.M)
+    assert body_rule
+    assert "overflow-wrap:anywhere" in body_rule.group(0)

@@ -1,8 +1,9 @@
-"""The answer form: its schema, labels and validation of raw form fields.
+"""The answer form: its schema, labels, reading a posted body and validating raw form fields.
 
-`parse_answer_form` never raises on user input, whatever its size or content: it returns
-either a valid `AnswerForm` and no errors, or None and a dict of field name -> error
-message written in the GOV.UK error message style.
+`read_form_body` turns a form post of any size (API Gateway accepts 10 MB) into fields without
+decoding more than a bounded prefix of each value. `parse_answer_form` never raises on user input,
+whatever its size or content: it returns either a valid `AnswerForm` and no errors, or None and a
+dict of field name -> error message written in the GOV.UK error message style.
 """
 
 from __future__ import annotations
@@ -10,21 +11,28 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .addresses import InvalidAddress, plain_address
 from .models import AnswerKind
 
 __all__ = [
     "ANSWER_HINTS",
     "ANSWER_LABELS",
+    "ASKS_BEFORE_CONTACT",
+    "BEFORE_CONTACT_LABELS",
+    "BEFORE_CONTACT_VALUES",
     "FIELD_ORDER",
     "MAX_CHILDREN",
     "MAX_EMAIL",
     "MAX_NOTES",
     "MAX_TEXT",
     "AnswerForm",
+    "before_contact_form_value",
     "parse_answer_form",
+    "read_form_body",
 ]
 
 MAX_CHILDREN = 500
@@ -36,6 +44,7 @@ MAX_NOTES = 2000
 FIELD_ORDER: tuple[str, ...] = (
     "answer",
     "children_count",
+    "advocacy_before_contact",
     "responder_name",
     "responder_role",
     "responder_email",
@@ -59,11 +68,18 @@ ANSWER_HINTS: dict[AnswerKind, str] = {
     AnswerKind.NEED_HELP: "Help at Hand will contact you within 2 working days",
 }
 
-# A plain address: dot-atom local part @ dotted host name. ASCII only, so no look-alike
-# characters, no spaces, no CR/LF, no quoted strings or comments.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_RE = re.compile(rf"^{_ATEXT}{{1,64}}(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
+# The habitual-referral question, asked when the council has children placed there: before Help at
+# Hand contacted the council, did every child already have an advocate, or had been referred to one?
+# Form value -> what is stored (`advocacy_before_contact`): true, false, or null for "do not know".
+ASKS_BEFORE_CONTACT = frozenset({AnswerKind.CONFIRMED, AnswerKind.REFERRALS_IN_PROGRESS})
+BEFORE_CONTACT_VALUES: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
+BEFORE_CONTACT_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "unknown": "I do not know"}
+
+
+def before_contact_form_value(value: bool | None) -> str:
+    """The form value that stands for a stored `advocacy_before_contact` (None: "unknown")."""
+    return next(form for form, stored in BEFORE_CONTACT_VALUES.items() if stored is value)
+
 
 # Bidirectional overrides and isolates can make text display in a different order from
 # how it is stored ("Trojan Source"); they have no place in a name or a note.
@@ -95,6 +111,8 @@ class AnswerForm(BaseModel):
     responder_role: str = Field(min_length=1, max_length=MAX_TEXT)
     responder_email: str = Field(min_length=3, max_length=MAX_EMAIL)
     notes: str = Field(default="", max_length=MAX_NOTES)
+    # True/False when asked (ASKS_BEFORE_CONTACT) and answered yes/no; None for "do not know" or not asked
+    advocacy_before_contact: bool | None = None
 
     @field_validator("responder_name", "responder_role", mode="before")
     @classmethod
@@ -111,9 +129,10 @@ class AnswerForm(BaseModel):
     @classmethod
     def _email(cls, value: object) -> object:
         if isinstance(value, str):
-            value = value.strip()
-            if len(value) > MAX_EMAIL or not EMAIL_RE.match(value):
-                raise ValueError("must be a plain email address, like name@example.com")
+            try:
+                return plain_address(value.strip())
+            except InvalidAddress:
+                raise ValueError("must be a plain email address, like name@example.com") from None
         return value
 
     @field_validator("notes", mode="before")
@@ -132,7 +151,35 @@ class AnswerForm(BaseModel):
                 raise ValueError("children_count must be 0 when no children are placed")
         elif self.children_count < 1:
             raise ValueError("children_count must be at least 1 unless no children are placed")
+        if self.answer not in ASKS_BEFORE_CONTACT and self.advocacy_before_contact is not None:
+            raise ValueError("advocacy_before_contact is only asked when children are placed there")
         return self
+
+
+# --------------------------------------------------------------------------- reading a post
+
+MAX_FIELDS = 50
+# Any value longer than this is an error whatever the field (notes allow MAX_NOTES), so a longer
+# value is cut here: the rest of a 10 MB paste is never decoded or held twice.
+MAX_FIELD_CHARS = MAX_NOTES * 4 + 1
+_MAX_ENCODED = MAX_FIELD_CHARS * 12  # a character is at most 4 UTF-8 bytes, each "%XX"
+
+
+def read_form_body(body: str) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body as {name: value}, for a body of any size.
+
+    Only the first MAX_FIELDS fields are read; each value is cut to MAX_FIELD_CHARS characters,
+    which `parse_answer_form` then reports as too long, so one oversize field costs only its own
+    value and every other value is kept. A repeated name keeps its last value."""
+    fields: dict[str, str] = {}
+    for pair in body.split("&", MAX_FIELDS)[:MAX_FIELDS]:
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if len(name) > 64:
+            continue  # not one of ours
+        fields[unquote_plus(name)] = unquote_plus(value[:_MAX_ENCODED])[:MAX_FIELD_CHARS]
+    return fields
 
 
 # --------------------------------------------------------------------------- parsing
@@ -177,6 +224,22 @@ def _parse_count(raw: str, answer: AnswerKind | None) -> tuple[int | None, str |
     return count, None
 
 
+_BEFORE_CONTACT_MISSING = (
+    "Select whether every child had an advocate, or had been referred to one, before Help at Hand contacted you"
+)
+
+
+def _parse_before_contact(raw: str, answer: AnswerKind | None) -> tuple[bool | None, str | None]:
+    """(stored value, error). Required for the answers in ASKS_BEFORE_CONTACT, ignored for the others
+    (and not reported while the answer itself is missing: that error comes first)."""
+    if answer not in ASKS_BEFORE_CONTACT:
+        return None, None
+    value = raw.strip() if len(raw) <= 64 else raw
+    if value not in BEFORE_CONTACT_VALUES:
+        return None, _BEFORE_CONTACT_MISSING
+    return BEFORE_CONTACT_VALUES[value], None
+
+
 def _parse_text(raw: str, *, empty: str, too_long: str, bad: str) -> tuple[str | None, str | None]:
     if len(raw) > MAX_TEXT * 4:
         return None, too_long
@@ -211,6 +274,10 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
     if err:
         errors["children_count"] = err
 
+    before_contact, err = _parse_before_contact(_field(fields, "advocacy_before_contact"), answer)
+    if err:
+        errors["advocacy_before_contact"] = err
+
     name, err = _parse_text(
         _field(fields, "responder_name"),
         empty="Enter your name",
@@ -235,8 +302,11 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
         errors["responder_email"] = "Enter your email address"
     elif len(email) > MAX_EMAIL:
         errors["responder_email"] = f"Your email address must be {MAX_EMAIL} characters or fewer"
-    elif not EMAIL_RE.match(email):
-        errors["responder_email"] = "Enter your email address in the correct format, like name@example.com"
+    else:
+        try:
+            email = plain_address(email)
+        except InvalidAddress:
+            errors["responder_email"] = "Enter your email address in the correct format, like name@example.com"
 
     raw_notes = _field(fields, "notes")
     notes = _clean_notes(raw_notes) if len(raw_notes) <= MAX_NOTES * 4 else raw_notes
@@ -253,6 +323,7 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
             responder_role=role,
             responder_email=email,
             notes=notes,
+            advocacy_before_contact=before_contact,
         )
     except ValidationError:  # pragma: no cover - the checks above mirror the model's
         return None, {"answer": "Select what you can confirm"}

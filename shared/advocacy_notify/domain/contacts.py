@@ -6,13 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
-
-
-def is_email(value: str) -> bool:
-    return len(value) <= 254 and bool(_EMAIL.match(value))
+from .addresses import InvalidAddress, plain_address
 
 
 class Contacts(BaseModel):
@@ -29,9 +23,12 @@ class Contacts(BaseModel):
     def _email(cls, value: object) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if not isinstance(value, str) or not is_email(value.strip()):
+        if not isinstance(value, str):
             raise ValueError("not a single plain email address")
-        return value.strip()
+        try:
+            return plain_address(value.strip())
+        except InvalidAddress:
+            raise ValueError("not a single plain email address") from None
 
     def first_contact(self) -> list[str]:
         """Initial emails and reminders go to the advocacy lead and the children's services inbox."""

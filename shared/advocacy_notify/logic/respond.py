@@ -12,7 +12,8 @@ from ..domain.case import Case
 from ..domain.clock import iso, uk_date, working_days_between
 from ..domain.emails import HelpAtHand
 from ..domain.models import AnswerKind
-from ..domain.pages import (
+from ..ports import AnswerRecord, Answers, Cases, Clock, LinkRecord, Links, OutboxEntry, WorkItems
+from ..render.pages import (
     FormCase,
     already_answered_page,
     confirmation_page,
@@ -20,10 +21,7 @@ from ..domain.pages import (
     form_page,
     not_found_page,
 )
-from ..ports import AnswerRecord, Answers, Cases, Clock, LinkRecord, Links, OutboxEntry, WorkItems
 from .outbox import ALERT, RESUME, DeliverEffects
-
-MAX_BODY = 64 * 1024  # a real answer is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,10 @@ class Respond:
             rating_date=case.rating_date,
             deadline=case.reply_by or case.rating_date,
             help_at_hand=self.help_at_hand,
+            answer=case.answer.value if case.answer else None,  # once answered: shown when the link is used again
+            answered_at=case.answered_at,
+            children_count=case.children_count,
+            advocacy_before_contact=case.advocacy_before_contact,
         )
 
     def _closed_page(self, record: LinkRecord, case: Case | None, now: datetime) -> Page | None:
@@ -123,7 +125,7 @@ class Respond:
             answered_at=now,
             answer=form.answer.value,
             children_count=form.children_count,
-            advocacy_before_contact=None,
+            advocacy_before_contact=form.advocacy_before_contact,
             responder_name=form.responder_name,
             responder_role=form.responder_role,
             responder_email=form.responder_email,

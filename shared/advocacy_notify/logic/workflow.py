@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from ..domain import links
 from ..domain.case import CHASING, Case, CaseStatus
 from ..domain.clock import iso, timeout_seconds, uk_date, working_days_between
-from ..domain.emails import EmailContext, HelpAtHand, build_mime, render_email
+from ..domain.emails import EmailContext, HelpAtHand
 from ..domain.models import EmailKind
 from ..domain.schedule import StagePlan, Timers, link_expiry, plan_stage
 from ..ports import (
@@ -36,6 +36,8 @@ from ..ports import (
     TaskTokens,
     WorkItems,
 )
+from ..render.emails import render_email
+from ..render.mime import build_mime
 
 __all__ = [
     "AwaitAnswer",

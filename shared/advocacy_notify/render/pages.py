@@ -1,29 +1,46 @@
-"""HTML pages for the respond web form (no JavaScript, GOV.UK Design System patterns).
+"""HTML pages for the respond web form (GOV.UK Design System patterns; they work without JavaScript).
 
-Every function returns a complete HTML document rendered from `templates/page_*.html.j2`
-with the shared, autoescaping Jinja2 environment. All data is escaped. The pages link to
-nothing on other sites except Help at Hand's website, and ask browsers not to send a
-Referer (the respond address is a secret).
+Every function returns a complete HTML document rendered from `templates/page_*.html.j2` with the
+shared, autoescaping Jinja2 environment. All data is escaped. The pages link to nothing on other
+sites except Help at Hand's website, and ask browsers not to send a Referer (the respond address
+is a secret).
 
-Content-Security-Policy for the respond API: the pages use one inline <style> element and
-no scripts, so `default-src 'none'; style-src 'unsafe-inline'; form-action 'self';
-base-uri 'none'; frame-ancestors 'none'` works.
+The form with errors carries one small inline script (`templates/error_summary.js`: focus the error
+summary, keep a field's label in view when a summary link is followed); every other page has none.
+`PAGE_CSP` allows exactly that script, by its SHA-256 hash, and one inline <style> element.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
+from importlib.resources import files
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 
-from .answers import ANSWER_HINTS, ANSWER_LABELS, FIELD_ORDER, MAX_NOTES, AnswerForm
-from .emails import HelpAtHand, clean_inline, display_home_name, safe_url, template_environment
-from .models import AnswerKind
+from ..domain.answers import (
+    ANSWER_HINTS,
+    ANSWER_LABELS,
+    ASKS_BEFORE_CONTACT,
+    BEFORE_CONTACT_LABELS,
+    FIELD_ORDER,
+    MAX_NOTES,
+    AnswerForm,
+    before_contact_form_value,
+)
+from ..domain.emails import HelpAtHand
+from ..domain.models import AnswerKind
+from ..domain.text import clean_inline, display_home_name, safe_url
+from .environment import template_environment
 
 __all__ = [
+    "ERROR_SUMMARY_SCRIPT",
     "PAGE_CSP",
+    "PAGE_HEADERS",
     "FormCase",
     "already_answered_page",
     "confirmation_page",
@@ -33,7 +50,22 @@ __all__ = [
     "not_found_page",
 ]
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+ERROR_SUMMARY_SCRIPT = files("advocacy_notify.render").joinpath("templates/error_summary.js").read_text("utf-8")
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(ERROR_SUMMARY_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+
+PAGE_CSP = (
+    f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; style-src 'unsafe-inline'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+# Every answer page's response headers: never cached (the address is a secret), HTTPS only, no framing.
+PAGE_HEADERS: dict[str, str] = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": PAGE_CSP,
+}
 
 # Values echoed back into the form after an error are capped, so a huge post is not
 # sent straight back to the browser.
@@ -42,7 +74,7 @@ _ECHO_DEFAULT_MAX = 500
 
 
 class FormCase(BaseModel):
-    """What the respond pages need to know about one case."""
+    """What the respond pages need to know about one case (and, once answered, the council's answer)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -55,6 +87,11 @@ class FormCase(BaseModel):
     rating_date: date
     deadline: date
     help_at_hand: HelpAtHand = Field(default_factory=HelpAtHand)
+    # the case record's answer, shown when the link is used again (never the responder's name or email)
+    answer: AnswerKind | None = None
+    answered_at: datetime | None = None
+    children_count: int | None = None
+    advocacy_before_contact: bool | None = None
 
 
 def _help(help_at_hand: HelpAtHand | None) -> dict[str, str]:
@@ -64,6 +101,22 @@ def _help(help_at_hand: HelpAtHand | None) -> dict[str, str]:
         "phone_href": h.phone_href,
         "email": clean_inline(h.email),
         "website": safe_url(h.website, allow_relative=False),
+    }
+
+
+def _before_contact_label(answer: AnswerKind, value: bool | None) -> str | None:
+    """'Yes', 'No' or 'I do not know' for the answers that ask it; None for the others."""
+    return BEFORE_CONTACT_LABELS[before_contact_form_value(value)] if answer in ASKS_BEFORE_CONTACT else None
+
+
+def _answered(case: FormCase) -> dict[str, Any] | None:
+    if case.answer is None:
+        return None
+    return {
+        "answer_label": ANSWER_LABELS[case.answer],
+        "answered_at": case.answered_at,
+        "children_count": case.children_count,
+        "before_contact": _before_contact_label(case.answer, case.advocacy_before_contact),
     }
 
 
@@ -86,6 +139,7 @@ def _case_values(case: FormCase | None, help_at_hand: HelpAtHand | None = None) 
             "home_local_authority": clean_inline(case.home_local_authority, max_len=120) or None,
             "rating_date": case.rating_date,
             "deadline": case.deadline,
+            "answered": _answered(case),
         },
         "help": _help(case.help_at_hand),
     }
@@ -105,6 +159,14 @@ def _echo(values: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
+def _radios(name: str, choices: list[tuple[str, str, str | None]]) -> list[dict[str, str | None]]:
+    """GOV.UK radio ids: the first is the field's name (error summary links go there), then name-2, name-3..."""
+    return [
+        {"value": value, "id": name if i == 0 else f"{name}-{i + 1}", "label": label, "hint": hint}
+        for i, (value, label, hint) in enumerate(choices)
+    ]
+
+
 def form_page(
     case: FormCase,
     *,
@@ -115,23 +177,18 @@ def form_page(
     """The answer form. On a failed POST pass back the raw `values` and the `errors` from
     `parse_answer_form`: the page then opens with an error summary and keeps the values."""
     errs = {name: str(errors[name]) for name in FIELD_ORDER if errors and name in errors}
-    options = [
-        {
-            "value": kind.value,
-            "id": "answer" if i == 0 else f"answer-{i + 1}",
-            "label": ANSWER_LABELS[kind],
-            "hint": ANSWER_HINTS[kind],
-        }
-        for i, kind in enumerate(AnswerKind)
-    ]
     return _render(
         "page_form.html.j2",
         **_case_values(case),
         action_url=safe_url(action_url),
         values=_echo(values),
         errors=errs,
-        options=options,
+        options=_radios("answer", [(k.value, ANSWER_LABELS[k], ANSWER_HINTS[k]) for k in AnswerKind]),
+        before_contact_options=_radios(
+            "advocacy_before_contact", [(value, label, None) for value, label in BEFORE_CONTACT_LABELS.items()]
+        ),
         notes_max=MAX_NOTES,
+        error_summary_script=Markup(ERROR_SUMMARY_SCRIPT) if errs else None,  # noqa: S704 - our own file
     )
 
 
@@ -142,11 +199,13 @@ def confirmation_page(case: FormCase, form: AnswerForm) -> str:
         **_case_values(case),
         answer=form.answer.value,
         answer_label=ANSWER_LABELS[form.answer],
+        before_contact=_before_contact_label(form.answer, form.advocacy_before_contact),
         form=form,
     )
 
 
 def already_answered_page(case: FormCase | None, help_at_hand: HelpAtHand | None = None) -> str:
+    """'This link has already been used', with when the council answered and what (from the case record)."""
     return _render("page_already_answered.html.j2", **_case_values(case, help_at_hand))
 
 
