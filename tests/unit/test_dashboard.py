@@ -221,9 +221,11 @@ def test_gauge_counts_open_and_overdue() -> None:
 
 
 def _gauge_emf(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Run the real gauge handler (its count stubbed) and read the EMF it prints."""
+    """Run the real gauge handler (its use case given by wiring, counting fixed cases) and read the EMF it prints."""
     import importlib.util
+    from types import SimpleNamespace
 
+    from advocacy_notify import wiring
     from advocacy_notify.logic import gauge as gauge_logic
 
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "gauge")
@@ -231,13 +233,14 @@ def _gauge_emf(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     fake = gauge_logic.count(
         [{"status": "awaiting_response", "reply_by": "2026-01-01"}], [{"kind": "x", "state": "open"}], date(2026, 2, 1)
     )
-    monkeypatch.setattr(gauge_logic, "measure", lambda settings: fake)
+    services = SimpleNamespace(gauge=lambda: fake)
+    provided = wiring.provide(lambda _settings_class: services)  # type: ignore[arg-type,return-value]
+    provided.__enter__()
     spec = importlib.util.spec_from_file_location("gauge_app_under_test", PROJECT / "functions" / "gauge" / "app.py")
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "measure", lambda settings: fake)
     from advocacy_notify.observability import metrics
 
     monkeypatch.setattr(metrics, "service", "gauge")
@@ -249,8 +252,11 @@ def _gauge_emf(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         aws_request_id = "r"
 
     out = io.StringIO()
-    with redirect_stdout(out):
-        module.handler({}, Ctx())
+    try:
+        with redirect_stdout(out):
+            module.handler({}, Ctx())
+    finally:
+        provided.__exit__(None, None, None)
     return [json.loads(line) for line in out.getvalue().splitlines() if '"_aws"' in line]
 
 
@@ -278,9 +284,12 @@ EMITTED: dict[str, set[tuple[str, tuple[str, ...]]]] = {
         for m in ("FilesReceived", "FilesRejected", "RowsRead", "RowsSkipped", "RowsRejected", "CasesQueued")
     },
     "StaffWorkItems": {("ingest", ()), ("close_case", ())},
+    "RatingsJoinedOpenCases": {("ingest", ())},
     "CasesOpened": {("notify", ())},
     "DuplicateStarts": {("notify", ())},
+    "CaseMessagesDeadLettered": {("notify", ())},
     "EmailsSent": {("send_email", ("kind",))},
+    "EmailsUncertain": {("send_email", ())},
     "Reminders": {("send_email", ("kind",))},
     "Escalations": {("send_email", ("kind",))},
     "Answers": {("respond", ("answer",))},
@@ -292,11 +301,19 @@ EMITTED: dict[str, set[tuple[str, tuple[str, ...]]]] = {
     },
     "Unresolved": {("close_case", ())},
     "WorkflowFailures": {("close_case", ())},
-    "CasesClosed": {("close_case", ())},
-    "DeliveryFailures": {("close_case", ()), ("delivery_events", ())},
+    "TechnicalFailures": {("close_case", ())},
+    **{
+        m: {("delivery_events", ())}
+        for m in ("DeliveryFailures", "Complaints", "ContactsToFix", "CasesWaitingForStaff")
+    },
     "OpenCases": {("gauge", ("status",))},
     "OverdueCases": {("gauge", ("status",))},
+    "WaitingCases": {("gauge", ("status",))},
     "StaffWorkItemsOpen": {("gauge", ())},
+    **{
+        f"Reconciler{m}": {("reconcile", ())}
+        for m in ("Requeued", "EffectsDelivered", "EffectsFailing", "EmailsUncertain", "WorkflowsFailed")
+    },
 }
 
 

@@ -15,6 +15,7 @@ FIELDS = {
     "responder_role": "Advocacy lead",
     "responder_email": "sam.lead@leeds.example",
     "notes": "",
+    "advocacy_before_contact": "yes",
 }
 
 
