@@ -383,12 +383,12 @@ class FakeMailer:
 
 @dataclass
 class FakePacer:
-    allow: bool = True
+    wait: float = 0.0  # seconds to this send's slot
     asked: int = 0
 
-    def acquire(self, at: datetime) -> bool:
+    def reserve(self, at: datetime) -> float:
         self.asked += 1
-        return self.allow
+        return self.wait
 
 
 class FakeLinkKey:

@@ -28,8 +28,10 @@ from advocacy_notify.settings import FunctionSettings, StaffSettings
 from advocacy_notify.wiring import Provider, Services
 
 from . import faults as fault_injection
-from .lambdas import INVOKE_LOCK, SINK, Invocation, in_process_lambdas
+from .lambdas import INVOKE_LOCK, SINK, AsyncPolicy, Invocation, in_process_lambdas
+from .moto_speed import fast_moto
 from .schedules import Schedule, schedules
+from .ses_quota import SendRate, ses_sending_quota
 from .stack import ACCOUNT, REGION, Stack, deploy
 from .template import code_locations, load_sam
 from .vclock import VirtualClock
@@ -74,6 +76,9 @@ class OfflineEnv:
         self.clock = VirtualClock(self.start, pace_seconds_per_day=pace_seconds_per_day, stall_timeout=stall_timeout)
         self.clients: Clients  # made inside the moto mock (a session made before it would reach AWS)
         self.poller_errors: list[str] = []
+        self.failed_events: list[str] = []
+        self.ses_rate = SendRate()
+        self._async_policies: dict[str, AsyncPolicy] = {}  # asynchronous events that failed after Lambda's retries
         self.schedules: list[Schedule] = []
         self._exit = ExitStack()
         self._services: dict[tuple[str, type[FunctionSettings], str], Services[Any]] = {}
@@ -103,13 +108,14 @@ class OfflineEnv:
                 boto3.Session(region_name=REGION, aws_access_key_id="offline", aws_secret_access_key="offline")  # noqa: S106
             )
             self._exit.enter_context(strict.aws_strict())
+            self._exit.enter_context(fast_moto())
             self._exit.enter_context(fault_injection.instant_retry_sleeps())
             SINK.open(self.log_path)
             self._exit.callback(SINK.close_file)
             self._exit.enter_context(drive_stepfunctions(self.clock))
             self._exit.enter_context(virtual_deduplication(self.clock))
             folders = {lid: p.name for lid, p in code_locations().items()}
-            self._exit.enter_context(in_process_lambdas(folders, self.calls, self._provider))
+            self._exit.enter_context(in_process_lambdas(folders, self.calls, self._provider, self._async_policy))
             params = {
                 # the reconciler looks for stalled work every 6 simulated hours here (15 minutes on AWS): the
                 # twin's repairs come later than AWS's would, never sooner
@@ -128,6 +134,10 @@ class OfflineEnv:
                 self._schedule(schedule, self.clock.now())
             # faults apply from here: the stack itself is built faithfully
             self._exit.enter_context(fault_injection.inject_faults(self.fault_plan))
+            # SES's quota, after the faults: a call a fault answers never reached SES
+            self.ses_rate = self._exit.enter_context(
+                ses_sending_quota(self.clock, float(self.parameter("MaxSendRate")))
+            )
         except BaseException:
             self._exit.close()
             raise
@@ -148,6 +158,37 @@ class OfflineEnv:
             return self._services[key]
 
         return provide
+
+    def parameter(self, name: str) -> str:
+        """A parameter of the stack as deployed: given, or the template's default."""
+        return str(self.stack.parameters.get(name) or load_sam()["Parameters"][name].get("Default", ""))
+
+    def _async_policy(self, function_name: str) -> AsyncPolicy:
+        """The function's EventInvokeConfig in template.yaml: retries, then its on-failure destination (an SQS
+        queue of the stack), where the event is kept for staff, as Lambda would."""
+        if function_name not in self._async_policies:
+            self._async_policies[function_name] = self._read_async_policy(function_name)
+        return self._async_policies[function_name]
+
+    def _read_async_policy(self, function_name: str) -> AsyncPolicy:
+        logical = next((lid for lid, name in self.stack.function_names.items() if name == function_name), None)
+        config = (load_sam()["Resources"].get(logical or "", {}).get("Properties") or {}).get("EventInvokeConfig") or {}
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        queue = destination["Fn::GetAtt"][0] if isinstance(destination, dict) and "Fn::GetAtt" in destination else None
+
+        def on_failure(event: Any, error: str) -> None:
+            self.failed_events.append(function_name)
+            if queue is None:
+                return  # no destination: Lambda drops the event (the function's Errors metric shows it)
+            record = {
+                "version": "1.0",
+                "requestContext": {"functionArn": function_name, "condition": "RetriesExhausted"},
+                "requestPayload": event,
+                "responsePayload": json.loads(error) if error.startswith("{") else error,
+            }
+            self.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(record))
+
+        return AsyncPolicy(retries=int(config.get("MaximumRetryAttempts", 2)), on_failure=on_failure)
 
     def services(self) -> Services[StaffSettings]:
         """Services over the stack for code beside it (the runner, the staff commands, tests)."""

@@ -12,6 +12,7 @@ variables and Powertools' module-level Logger and Metrics, as they would not on 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import sys
@@ -54,6 +55,7 @@ class Invocation:
     traceback: str | None = None
     seconds: float = 0.0
     at: float = field(default_factory=time.time)
+    attempt: int = 0  # an asynchronous event's retries count from 1
 
 
 class LogSink:
@@ -163,15 +165,26 @@ INVOKE_LOCK = threading.RLock()
 ServicesFor = Callable[[str, dict[str, str]], Any]
 
 
+@dataclass(frozen=True)
+class AsyncPolicy:
+    """What Lambda does with an asynchronous event (S3, SNS, a schedule) whose function fails: retries it, then
+    sends it to the function's on-failure destination (EventInvokeConfig), or drops it."""
+
+    retries: int = 2  # Lambda's default MaximumRetryAttempts
+    on_failure: Callable[[Any, str], None] | None = None  # (event, the function's error payload)
+
+
 @contextlib.contextmanager
 def in_process_lambdas(
     folders: dict[str, str],
     calls: list[Invocation] | None,
     services_for: ServicesFor,
+    async_policy: Callable[[str], AsyncPolicy] = lambda _name: AsyncPolicy(),
 ) -> Iterator[list[Invocation]]:
     """Patch moto so functions run here. `folders`: logical id -> folder under functions/. Each handler gets its
     services through `wiring.provide` - its environment in moto is validated as its cold start would, and
-    nothing is written to this process's environment."""
+    nothing is written to this process's environment. An asynchronous event that fails is retried and then
+    sent to the function's on-failure destination, as Lambda does (`async_policy`)."""
     from unittest import mock
 
     from advocacy_notify import wiring
@@ -181,17 +194,20 @@ def in_process_lambdas(
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         folder = _function_folder(self.function_name, folders)
-        raw = (
-            event
-            if isinstance(event, bytes)
-            else (event.encode() if isinstance(event, str) else json.dumps(event).encode())
-        )
-        payload = json.loads(raw) if raw else None
-        inv = Invocation(folder, payload)
+        payload = json.loads(event) if isinstance(event, str | bytes) else event
         env = {k: str(v) for k, v in (self.environment_vars or {}).items()}
-        with INVOKE_LOCK, wiring.provide(services_for(self.function_name, env)):
-            # with strict.aws_strict() active, Lambda's payload limits apply
-            return strict.checked_invocation(payload, lambda: _run(inv, self, folder, payload))
+        policy = async_policy(self.function_name) if strict.is_asynchronous_event(payload) else None
+        for attempt in range(1 + (policy.retries if policy else 0)):
+            inv = Invocation(folder, payload, attempt=attempt)
+            with INVOKE_LOCK, wiring.provide(services_for(self.function_name, env)):
+                # with strict.aws_strict() active, Lambda's payload limits apply
+                run = functools.partial(_run, inv, self, folder, payload)
+                body, errored, logs = strict.checked_invocation(payload, run)
+            if not errored:
+                break
+        if errored and policy and policy.on_failure:
+            policy.on_failure(payload, body)
+        return body, errored, logs
 
     def _run(inv: Invocation, fn: Any, folder: str, payload: Any) -> tuple[str, bool, str]:
         record.append(inv)

@@ -221,7 +221,8 @@ class Runner:
         return acted
 
     def _done(self) -> bool:
-        return not self.pending_answers and not self.ses.pending and not self.env.running()
+        # no engine thread alive means no execution running (cheaper than listing executions at every step)
+        return not self.pending_answers and not self.ses.pending and not self.env.clock.busy_threads()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         self._started = time.monotonic()
@@ -257,9 +258,15 @@ class Runner:
         )
         poison.fire()
 
+    def case_ids(self, reports: list[dict[str, Any]]) -> list[str]:
+        """The cases the uploaded files opened, from their reports (a read per case, never a scan of the
+        cases table, which moto answers in time that grows with the whole table)."""
+        return sorted({str(c["case_id"]) for r in reports for c in r.get("cases", [])})
+
     def result(self) -> dict[str, Any]:
+        reports = [self.report(k) for k in dict.fromkeys(self.uploads)]
         with self.env.reading() as services:
-            histories = [services.cases.history(c.case_id) for c in services.cases.all()]
+            histories = [services.cases.history(case_id) for case_id in self.case_ids(reports)]
             work = services.work.all()
         out_cases: list[dict[str, Any]] = []
         for history in sorted((h for h in histories if h is not None), key=lambda h: h.case.case_id):
@@ -300,7 +307,6 @@ class Runner:
             )
         kinds = Counter(str(w["kind"]) for w in work)
         emails_by_kind = Counter(e["kind"] for c in out_cases for e in c["emails"])
-        reports = [self.report(k) for k in dict.fromkeys(self.uploads)]
         queued, dead = self.env.queue_depths()
         totals = {
             "files": len(dict.fromkeys(self.uploads)),
@@ -313,11 +319,15 @@ class Runner:
                 "total": sum(emails_by_kind.values()),
             },
             "emails_sent_by_ses": len(self.env.sent_emails()),
+            "ses_refused_over_rate": self.env.ses_rate.refused,
             "staff_work_items": dict(sorted(kinds.items())),
             "dead_letter_messages": dead,
             "queued_messages": queued,
             "still_running": len(self.env.running()),
             "poller_errors": len(self.env.poller_errors),
+            # asynchronous events (S3, SNS, schedules) that failed after Lambda's retries
+            "failed_events": len(self.env.failed_events),
+            "function_errors": dict(sorted(Counter(c.function for c in self.env.calls if c.error).items())),
             "script_errors": len(self.errors),
         }
         staff = {

@@ -52,21 +52,15 @@ class SesEventPublisher:
             if not case_id:
                 continue
             new.append((case_id, kind))
-            stage = self._stage(case_id, str(msg.id))
-            if stage is None:
+            stage_header = _header(raw, "X-Advocacy-Stage")
+            if stage_header is None or not stage_header.isdigit():
                 continue
+            stage = int(stage_header)
             events = self._events(msg, case_id, stage, kind)
             if events:
                 self.pending += 1
                 self.env.clock.call_at(self.env.clock.now() + EVENT_DELAY, functools.partial(self._publish, events))
         return new
-
-    def _stage(self, case_id: str, message_id: str) -> int | None:
-        with self.env.reading() as services:
-            history = services.cases.history(case_id)
-        if history is None:
-            return None
-        return next((e.stage for e in history.emails if e.message_id == message_id), None)
 
     def _events(self, msg: Any, case_id: str, stage: int, kind: str) -> list[dict[str, Any]]:
         mail = {

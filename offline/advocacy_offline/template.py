@@ -33,8 +33,15 @@ class _OfflinePolicyLoader:
 
 
 def load_sam(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The SAM template as a dict (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_load_sam_cached(str(path), path.stat().st_mtime))
+
+
+@lru_cache(maxsize=4)
+def _load_sam_cached(path_text: str, mtime: float) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse
 
+    path = Path(path_text)
     tpl: dict[str, Any] = copy.deepcopy(yaml_parse(path.read_text()))
     base = path.parent
     for resource in tpl["Resources"].values():

@@ -666,6 +666,12 @@ class VirtualClock:
     def closed(self) -> bool:
         return self._closed
 
+    def busy_threads(self) -> int:
+        """Tracked threads alive (running, waiting for their turn, or parked on a virtual wait): 0 when every
+        engine thread has ended - no execution is running."""
+        with self._lock:
+            return len(self._tracked)
+
     def describe(self) -> dict[str, Any]:
         """Counts for diagnostics: tracked threads, pending items, activities released."""
         with self._lock:

@@ -227,9 +227,10 @@ class Mailer(Protocol):
 
 
 class SendPacer(Protocol):
-    """Paces sends under the account's SES rate: True when a send may go now."""
+    """Paces sends under the account's SES rate: reserves the next sending slot, and says how many seconds
+    away it is (0: send now)."""
 
-    def acquire(self, at: datetime) -> bool: ...
+    def reserve(self, at: datetime) -> float: ...
 
 
 class LinkKey(Protocol):

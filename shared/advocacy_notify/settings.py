@@ -159,7 +159,7 @@ class RespondSettings(CasesTable, LinksTable, AnswersTable, WorkTable, Alerts, H
     pass
 
 
-class DeliveryEventsSettings(CasesTable, DirectoryTable, WorkTable, Alerts):
+class DeliveryEventsSettings(CasesTable, DirectoryTable, WorkTable, Alerts, HelpAtHandContact):
     pass
 
 

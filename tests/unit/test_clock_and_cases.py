@@ -15,8 +15,8 @@ from advocacy_notify.domain.clock import (
     uk_date,
     working_days_between,
 )
-from advocacy_notify.domain.schedule import Timers, plan_stage
 from advocacy_notify.domain.models import EmailKind
+from advocacy_notify.domain.schedule import Timers, plan_stage
 
 
 def test_bank_holidays_and_weekends_are_not_working_days() -> None:

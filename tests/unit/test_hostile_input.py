@@ -8,7 +8,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import pytest
 from advocacy_notify.domain.answers import ASKS_BEFORE_CONTACT, FIELD_ORDER, parse_answer_form
 from advocacy_notify.domain.ofsted import FileUnreadable, open_ofsted
 from hypothesis import given, settings

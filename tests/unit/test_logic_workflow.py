@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from advocacy_notify.domain.case import CaseStatus
 from advocacy_notify.domain.clock import is_working_day
-from advocacy_notify.logic.workflow import AwaitRequest, MarkRequest, SendPaced, StageRequest, Undeliverable
+from advocacy_notify.logic.workflow import AwaitRequest, MarkRequest, StageRequest, Undeliverable
 from advocacy_notify.ports import EmailRejected, EmailThrottled, EmailUnavailable, EmailUncertain
 
 from tests.fakes import FakeLinkKey
@@ -143,14 +143,18 @@ def test_no_contact_address_makes_the_case_wait_for_staff() -> None:
     assert w.cases.email(case.case_id, 0) is None
 
 
-def test_pacing_holds_the_send_back_without_touching_the_ledger() -> None:
+def test_pacing_holds_the_send_back_until_its_slot_without_touching_the_ledger() -> None:
     w = World()
-    w.pacer.allow = False
+    w.pacer.wait = 2.4
     case = w.open_case()
-    with pytest.raises(SendPaced):
-        w.send_stage()(StageRequest(case_id=case.case_id))
+    paced = w.send_stage()(StageRequest(case_id=case.case_id))
+    assert (paced.action, paced.wait_seconds) == ("paced", 3)
     assert w.cases.email(case.case_id, 0) is None
     assert not w.mailer.sent
+    # after waiting for its slot the workflow sends without asking again; a retry of that attempt asks again
+    sent = w.send_stage()(StageRequest(case_id=case.case_id, paced=True))
+    assert sent.action == "sent"
+    assert w.pacer.asked == 1
 
 
 def test_an_answered_case_gets_no_more_emails() -> None:

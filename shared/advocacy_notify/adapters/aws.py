@@ -16,10 +16,18 @@ class Clients:
     """Where the adapters' boto3 clients come from. On Lambda: the default session and region. The offline
     twin and the staff commands hand in a session pointed at moto or at a stack (`endpoint_url`)."""
 
-    def __init__(self, session: Any = None, *, region: str | None = None, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         self._session = session
         self._region = region
         self._endpoint_url = endpoint_url
+        self._config = config or {}  # more botocore Config for every client (the offline twin's)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -42,7 +50,7 @@ class Clients:
             if key not in self._clients:
                 from botocore.config import Config
 
-                kwargs: dict[str, Any] = {"config": Config(retries=chosen), "region_name": self.region}
+                kwargs: dict[str, Any] = {"config": Config(retries=chosen, **self._config), "region_name": self.region}
                 if self._endpoint_url:
                     kwargs["endpoint_url"] = self._endpoint_url
                 self._clients[key] = self.session.client(service, **kwargs)

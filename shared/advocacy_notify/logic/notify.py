@@ -19,7 +19,10 @@ DIVERT_AFTER = 3
 
 
 def workflow_input(case_id: str, gss_code: str, urn: str) -> dict[str, Any]:
-    return {"case": {"case_id": case_id, "gss_code": gss_code, "urn": urn}, "plan": {"stage": 0, "first_sent": None}}
+    return {
+        "case": {"case_id": case_id, "gss_code": gss_code, "urn": urn},
+        "plan": {"stage": 0, "first_sent": None, "paced": False},
+    }
 
 
 class StartCase:

@@ -7,6 +7,7 @@ moves the case on. `MarkCase` records an outcome the workflow reached (unresolve
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
@@ -46,7 +47,6 @@ __all__ = [
     "MailConfig",
     "MarkCase",
     "MarkRequest",
-    "SendPaced",
     "SendStage",
     "StageRequest",
     "StageResult",
@@ -58,10 +58,12 @@ class StageRequest(BaseModel):
     case_id: str
     stage: int = 0
     first_sent: date | None = None
+    paced: bool = False  # its sending slot was reserved, and the workflow has waited for it
+    attempt: int = 0  # the state's retry count ($$.State.RetryCount): a retry reserves a new slot
 
 
 class StageResult(BaseModel):
-    action: Literal["sent", "already_sent", "uncertain", "closed"]
+    action: Literal["sent", "already_sent", "uncertain", "closed", "paced"]
     case_id: str
     stage: int
     kind: EmailKind
@@ -74,6 +76,7 @@ class StageResult(BaseModel):
     status: CaseStatus | None = None
     recipients: int = 0
     message_id: str | None = None
+    wait_seconds: int = 0  # paced: how long the workflow waits for this email's sending slot
 
 
 class AwaitRequest(BaseModel):
@@ -96,10 +99,6 @@ class CaseNotFound(Exception):
 
 class Undeliverable(Exception):
     """No address of the authority can be used, or SES refused the message for good: the case waits for staff."""
-
-
-class SendPaced(Exception):
-    """Sending now would go over the account's SES rate: the workflow tries again in a moment."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,12 @@ class SendStage:
             return self._already(case, plan, existing, first_sent, now)
         to = self._recipients(case, plan, now)
         raw = self._message(case, plan, first_sent, to, now)  # may fail: nothing is in the ledger yet
-        if not self.pacer.acquire(now):
-            raise SendPaced(case.case_id)
+        if not req.paced or req.attempt > 0:
+            wait = self.pacer.reserve(now)
+            if wait > 0:  # the account's rate: the workflow waits for this email's slot, then sends
+                return StageResult(
+                    action="paced", case_id=case.case_id, stage=req.stage, kind=plan.kind, wait_seconds=math.ceil(wait)
+                )
         entry = EmailEntry(case_id=case.case_id, stage=req.stage, kind=plan.kind.value, state="sending", to=tuple(to))
         racing = self.cases.begin_email(entry, now)
         if racing is not None:  # another attempt got there first
@@ -251,6 +254,7 @@ class SendStage:
             reply_to=self.config.help_at_hand.email,
             case_id=case.case_id,
             kind=plan.kind,
+            stage=plan.stage,
             date_sent=now,
         )
 

@@ -67,6 +67,7 @@ def build_mime(
     reply_to: str,
     case_id: str,
     kind: EmailKind,
+    stage: int | None = None,
     message_id_domain: str = "advocacy-notify.local",
     date_sent: datetime | None = None,
 ) -> bytes:
@@ -107,6 +108,8 @@ def build_mime(
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Advocacy-Case-Id"] = case_header
     msg["X-Advocacy-Email-Kind"] = kind_header
+    if stage is not None:  # which email of the case this is (staff reading a raw message; SES's events name it too)
+        msg["X-Advocacy-Stage"] = str(int(stage))
     msg.set_content(rendered.text, subtype="plain", charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
     return msg.as_bytes(policy=email.policy.SMTP)
