@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := shared/requirements.lock
+# The browser tests drive Debian's Chromium; `make test` installs it when these are missing.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: install demo test test-fast test-slow lint typecheck lint-infra bench serve clean package lock
+.PHONY: install demo test test-fast test-slow lint typecheck lint-infra bench serve clean package lock browser-deps
 
 install: $(STAMP)
 
@@ -47,7 +50,21 @@ typecheck: install
 lint-infra: install
 	$(BIN)/python -m advocacy_offline.lint_infra
 
-test: lint typecheck lint-infra
+# Debian's chromium and chromium-driver, installed with apt-get when missing (as root, or through sudo).
+browser-deps:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: the browser tests need $(CHROMIUM) and $(CHROMEDRIVER) (Debian's chromium and chromium-driver), and there is no apt-get to install them: install them by hand" >&2; exit 1; \
+	fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make: the browser tests need Debian's chromium and chromium-driver; installing them needs root, and there is no sudo: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; \
+	fi; \
+	echo "make: installing Debian's chromium and chromium-driver for the browser tests"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+
+test: browser-deps lint typecheck lint-infra
 	$(BIN)/pytest -q -m "not slow"
 
 test-slow: install
