@@ -14,6 +14,9 @@ from .template import ARTIFACTS_BUCKET, for_moto, translate
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
+# template.yaml's SenderEmail has no default (a deployment must name its verified sender); offline, SES is moto
+# and the reserved .example domain is the right one.
+OFFLINE_SENDER = "advocacy@notify.example"
 
 
 @dataclass
@@ -83,6 +86,7 @@ def _empty_zip() -> bytes:
 def deploy(name: str, parameters: dict[str, str], session: boto3.Session | None = None) -> Stack:
     """Create the stack in moto and apply what moto's CloudFormation ignores."""
     session = session or boto3.Session(region_name=REGION)
+    parameters = {"SenderEmail": OFFLINE_SENDER, **parameters}
     s3 = session.client("s3")
     cfn_client = session.client("cloudformation")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -161,7 +165,7 @@ def post_deploy(stack: Stack, template: dict[str, Any], session: boto3.Session, 
             sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["Configuration"]["FunctionArn"])
     # 5) SES: the configuration set and a verified sender identity
     ses = session.client("sesv2")
-    sender = parameters.get("SenderEmail", "advocacy@notify.example")
+    sender = parameters.get("SenderEmail", OFFLINE_SENDER)
     ses.create_email_identity(EmailIdentity=sender)
     ses.create_email_identity(EmailIdentity=sender.split("@", 1)[1])
     v1 = session.client("ses")
