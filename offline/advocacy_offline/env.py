@@ -32,11 +32,11 @@ from .lambdas import INVOKE_LOCK, SINK, AsyncPolicy, Invocation, in_process_lamb
 from .moto_speed import fast_moto
 from .schedules import Schedule, schedules
 from .ses_quota import SendRate, ses_sending_quota
-from .stack import ACCOUNT, REGION, Stack, deploy
+from .stack import ACCOUNT, OFFLINE_SENDER, REGION, Stack, deploy
 from .template import code_locations, load_sam
 from .vclock import VirtualClock
 
-SENDER = "advocacy@notify.childrenscommissioner.example"
+SENDER = OFFLINE_SENDER
 HELP_AT_HAND = "help.at.hand@childrenscommissioner.example"
 # moto's own switches (not AWS): functions run in-process, so moto must not look for their code in S3
 MOTO_SETTINGS = {"VALIDATE_LAMBDA_S3": "false", "MOTO_ALLOW_NONEXISTENT_REGION": "true"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,34 @@ from .template import ARTIFACTS_BUCKET, for_moto, translate
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
-# template.yaml's SenderEmail has no default (a deployment must name its verified sender); offline, SES is moto
-# and the reserved .example domain is the right one.
-OFFLINE_SENDER = "advocacy@notify.example"
+# template.yaml's SenderEmail has no default (a deployment must name its verified sender) and refuses the reserved
+# domains SES can never verify; offline, SES is moto, and the sender is the one production would use.
+OFFLINE_SENDER = "advocacy-notify@childrenscommissioner.gov.uk"
+
+
+class ParameterRefused(ValueError):
+    """CloudFormation would refuse the stack: a parameter breaks its AllowedPattern, AllowedValues or bounds."""
+
+
+def check_parameters(template: dict[str, Any], given: dict[str, str]) -> None:
+    """What CloudFormation checks of each parameter before it creates anything (moto checks none of it)."""
+    for name, spec in template.get("Parameters", {}).items():
+        value = given.get(name, spec.get("Default"))
+        if value is None:
+            raise ParameterRefused(f"Parameters: [{name}] must have values")
+        text = str(value)
+        pattern = spec.get("AllowedPattern")
+        if pattern and not re.fullmatch(pattern, text):
+            raise ParameterRefused(f"Parameter '{name}' must match pattern {pattern}")
+        allowed = spec.get("AllowedValues")
+        if allowed and text not in [str(a) for a in allowed]:
+            raise ParameterRefused(f"Parameter '{name}' must be one of AllowedValues")
+        if spec.get("Type") == "Number":
+            number = float(text)
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                raise ParameterRefused(f"Parameter '{name}' must be a number not less than {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                raise ParameterRefused(f"Parameter '{name}' must be a number not greater than {spec['MaxValue']}")
 
 
 @dataclass
@@ -91,6 +117,7 @@ def deploy(name: str, parameters: dict[str, str], session: boto3.Session | None 
     cfn_client = session.client("cloudformation")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     template = for_moto(translate(params=parameters))
+    check_parameters(template, parameters)
     for resource in template["Resources"].values():
         code = resource.get("Properties", {}).get("Code") or resource.get("Properties", {}).get("Content")
         if isinstance(code, dict) and code.get("S3Bucket") == ARTIFACTS_BUCKET:
