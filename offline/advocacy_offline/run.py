@@ -203,6 +203,13 @@ class Runner:
         return int(posted.get("statusCode", 0))
 
     # ------------------------------------------------------------------ the run
+    def unsent_first_emails(self) -> int:
+        """Cases still waiting for their first email (queued, or paced)."""
+        from advocacy_notify.domain.case import CaseStatus
+
+        with self.env.reading() as services:
+            return len(services.cases.with_status(CaseStatus.QUEUED))
+
     def schedule_new(self) -> bool:
         """Whenever all is idle: SES's events for the emails sent since, and the scripted answers they start.
         True when something was put on the clock."""

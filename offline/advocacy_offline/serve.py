@@ -27,9 +27,11 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -43,6 +45,7 @@ from werkzeug.wrappers import Request, Response
 from .env import OfflineEnv
 from .httpapi import http_event
 from .run import LINK, Runner, RunOptions, ScriptedResponse
+from .targets import FollowingClock
 
 HOST = "127.0.0.1"
 MAX_FORM = 256 * 1024  # local only; the respond function itself copes with any size API Gateway sends (10 MB)
@@ -226,7 +229,7 @@ def _keep_up(env: OfflineEnv, runner: Runner, stop: threading.Event) -> None:
                 sys.stderr.write(f"  background work: {type(exc).__name__}: {exc}\n")
 
 
-def _write_state(options: ServeOptions, env: OfflineEnv, moto: str) -> Path:
+def _write_state(options: ServeOptions, env: OfflineEnv, moto: str, clock: FollowingClock) -> Path:
     options.state_dir.mkdir(parents=True, exist_ok=True)
     path = options.state_dir / "serve.json"
     doc = {
@@ -237,6 +240,7 @@ def _write_state(options: ServeOptions, env: OfflineEnv, moto: str) -> Path:
         "aws_endpoint_url": moto,
         "region": env.stack.region,
         "stack": env.stack.to_json(),
+        "clock": clock.to_json(),  # the staff commands read simulated time from it
     }
     path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return path
@@ -265,7 +269,11 @@ def serve(options: ServeOptions, say: Callable[[str], None]) -> int:
     state_file: Path | None = None
     try:
         say("Starting the offline system (moto, the stack from template.yaml, the real functions)...")
-        env = OfflineEnv(public_base_url=options.base_url, log_path=options.state_dir / "lambda.log")
+        env = OfflineEnv(
+            start=datetime.now(UTC),  # a person is watching: simulated time starts now and follows real time
+            public_base_url=options.base_url,
+            log_path=options.state_dir / "lambda.log",
+        )
         with env, moto_server(moto_port) as moto:
             runner = Runner(env, options.responses, RunOptions())
             site = Site(env, runner, options.outbox_dir)
@@ -279,10 +287,16 @@ def serve(options: ServeOptions, say: Callable[[str], None]) -> int:
                 key = env.upload(path)
                 runner.uploads.append(key)
                 say(f"Uploaded {path.name} as s3://{env.stack.bucket}/{key}")
-            env.settle(on_idle=runner.schedule_new)  # every first email goes out now
+            # every first email goes out now (paced under the SES rate: within the first simulated hour)
+            env.settle(
+                done=lambda: not env.queue_depths()[0] and not runner.unsent_first_emails(),
+                until=env.clock.now() + timedelta(hours=1),
+                on_idle=runner.schedule_new,
+            )
             with env.clock.following_real_time(options.day_seconds):
                 threading.Thread(target=_keep_up, args=(env, runner, stop), name="keep-up", daemon=True).start()
-                state_file = _write_state(options, env, moto)
+                anchor = FollowingClock(env.clock.now(), time.time(), options.day_seconds)
+                state_file = _write_state(options, env, moto, anchor)
                 site.write_outbox()  # once now, for people who open the folder
                 link = site.example_link()
                 with env.reading() as services:
