@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from advocacy_offline.shared_data import shared_data_dir
 
 from bench.gen import HEADER  # the provisional file's columns, as the benchmark's files have them
+
+if TYPE_CHECKING:  # imported by the fixture: unit tests never load moto
+    from advocacy_offline.env import OfflineEnv
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -35,20 +37,12 @@ def provisional_csv(
     return path
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-
-
 @pytest.fixture
-def offline_env(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """Factory: `with offline_env(day_seconds=...) as env:` - one moto world per test."""
+def offline_env(tmp_path: Path) -> Callable[..., OfflineEnv]:
+    """Factory: `with offline_env(start=date(...)) as env:` - one moto world per test, on the virtual clock.
+
+    Keyword arguments are OfflineEnv's (`start`, `pace_seconds_per_day`, `faults`, `extra_parameters`, ...);
+    the functions' log goes to the test's own folder. Nothing runs until the test uploads, then settles."""
     from advocacy_offline.env import OfflineEnv
 
     def make(**kwargs: Any) -> OfflineEnv:
