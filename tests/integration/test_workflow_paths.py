@@ -16,7 +16,7 @@ import pytest
 from advocacy_notify.domain.clock import is_working_day, parse_iso, uk_date, uk_time
 from advocacy_notify.domain.schedule import Timers, plan_stage
 
-from tests.conftest import provisional_csv
+from tests.conftest import expected_emails, provisional_csv
 
 START = date(2026, 11, 24)
 SCRIPT: dict[str, dict[str, Any]] = {
@@ -59,24 +59,6 @@ def _items(run: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:
     return [w for w in run["result"]["work_items"] if w.get("case_id") == case["case_id"]]
 
 
-def expected(case: dict[str, Any], respond_on_day: int | None) -> tuple[list[str], bool]:
-    """The emails the rules say this case gets, and whether the answer lands before the final deadline."""
-    first = date.fromisoformat(case["first_sent"])
-    fires = [plan_stage(s, first, Timers()).fires_at for s in range(4)]
-    if respond_on_day is None:
-        return ["initial", "reminder", "reminder", "escalation"], False
-    # the script answers at midday UK time, N calendar days after the first email's day (0: at once)
-    due = (
-        uk_time(first + timedelta(days=respond_on_day), 12)
-        if respond_on_day
-        else parse_iso(case["emails"][0]["sent_at"])
-    )
-    kinds = ["initial"] + [
-        k for k, f in zip(["reminder", "reminder", "escalation"], fires[:3], strict=True) if f <= due
-    ]
-    return kinds, due < fires[3]
-
-
 def test_seven_cases_one_per_authority(run: Any) -> None:
     assert sorted(run["by_la"]) == [
         "Barnsley",
@@ -104,7 +86,7 @@ def test_seven_cases_one_per_authority(run: Any) -> None:
 )
 def test_answered_paths(run: Any, la: str, answer: str, reminders: int) -> None:
     case = run["by_la"][la]
-    kinds, in_time = expected(case, SCRIPT[la]["respond_on_day"])
+    kinds, in_time = expected_emails(case, SCRIPT[la]["respond_on_day"])
     assert in_time
     assert case["status"] == answer
     assert [e["kind"] for e in case["emails"]] == kinds
