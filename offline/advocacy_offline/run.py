@@ -228,8 +228,11 @@ class Runner:
         return acted
 
     def _done(self) -> bool:
-        # no engine thread alive means no execution running (cheaper than listing executions at every step)
-        return not self.pending_answers and not self.ses.pending and not self.env.clock.busy_threads()
+        # no engine thread alive means no execution running (cheaper than listing executions at every step);
+        # a case still queued with nothing running (its message lost) waits for the reconciler to requeue it
+        if self.pending_answers or self.ses.pending or self.env.clock.busy_threads():
+            return False
+        return not self.unsent_first_emails()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         self._started = time.monotonic()

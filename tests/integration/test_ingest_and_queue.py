@@ -4,13 +4,18 @@ without a duplicate email."""
 from __future__ import annotations
 
 import json
-from datetime import date
+import sys
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote_plus
 
-from tests.conftest import PROJECT, provisional_csv, wait_until
+from advocacy_notify.domain.case import Case, CaseStatus
+from advocacy_offline.env import OfflineEnv
+
+from tests.conftest import PROJECT, provisional_csv
 
 HOMES = [
     ("SC500001", "Alpha House", "Leeds; Bradford; Wakefield"),
@@ -19,23 +24,35 @@ HOMES = [
     ("2500004", "Delta School", "Leeds; York; Gotham City Council"),
 ]
 N_CASES = 11  # Cumbria (ambiguous) and Gotham (unknown) are staff work items, not cases
+START = date(2026, 11, 24)
+Env = Callable[..., OfflineEnv]
 
 
-def _cases(env: Any) -> list[dict[str, Any]]:
-    from advocacy_notify.adapters import repository as repo
+def _cases(env: OfflineEnv) -> list[Case]:
+    with env.reading() as services:
+        return services.cases.all()
 
-    return repo.all_cases(env.stack.outputs["CasesTableName"])
+
+def _all_waiting(env: OfflineEnv, n: int = N_CASES) -> bool:
+    """Every case's first email is out and its workflow waits for the answer."""
+    cases = _cases(env)
+    return len(cases) == n and all(c.task_token and c.status is CaseStatus.AWAITING_RESPONSE for c in cases)
 
 
-def _report(env: Any, key: str) -> dict[str, Any]:
+def _first_emails_out(env: OfflineEnv) -> None:
+    env.settle(done=lambda: _all_waiting(env), until=env.clock.now() + timedelta(hours=1))
+    assert _all_waiting(env)
+
+
+def _report(env: OfflineEnv, key: str) -> dict[str, Any]:
     body = env.client("s3").get_object(Bucket=env.stack.bucket, Key=key + ".report.json")["Body"].read()
     doc: dict[str, Any] = json.loads(body)
     return doc
 
 
-def test_upload_with_spaces_and_plus_in_the_name(offline_env: Any, tmp_path: Path) -> None:
+def test_upload_with_spaces_and_plus_in_the_name(offline_env: Env, tmp_path: Path) -> None:
     src = provisional_csv(tmp_path / "p.csv", HOMES)
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24), poll=False) as env:
+    with offline_env(start=START) as env:  # nothing polls the queue until the test settles
         key = env.upload(src, "Provisional inadequate + notes 24-11-2026.csv")
         ingest = next(c for c in env.calls if c.function == "ingest")
         raw_key = ingest.event["Records"][0]["s3"]["object"]["key"]
@@ -56,13 +73,11 @@ def test_upload_with_spaces_and_plus_in_the_name(offline_env: Any, tmp_path: Pat
         assert body == src.read_bytes()
 
 
-def test_sqs_calls_are_batched(offline_env: Any, tmp_path: Path) -> None:
+def test_sqs_calls_are_batched(offline_env: Env, tmp_path: Path) -> None:
     src = provisional_csv(tmp_path / "p.csv", HOMES)
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24), poll=False) as env:
-        from advocacy_notify.adapters.aws import client
-
+    with offline_env(start=START) as env:
         calls: list[str] = []
-        sqs = client("sqs")
+        sqs = env.client("sqs")  # the client the functions' services were given
         sqs.meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
         try:
             env.upload(src)
@@ -71,61 +86,72 @@ def test_sqs_calls_are_batched(offline_env: Any, tmp_path: Path) -> None:
         assert calls == ["SendMessageBatch", "SendMessageBatch"]  # 11 cases: 10 + 1
 
 
-def test_same_event_twice_and_same_ratings_again_queue_nothing_new(offline_env: Any, tmp_path: Path) -> None:
+def test_same_event_twice_and_same_ratings_again_queue_nothing_new(offline_env: Env, tmp_path: Path) -> None:
     src = provisional_csv(tmp_path / "p.csv", HOMES)
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
-        env.start_clock()
+    with offline_env(start=START) as env:
         env.upload(src)
-        wait_until(lambda: len(env.sent_emails()) == N_CASES)
+        _first_emails_out(env)
+        assert len(env.sent_emails()) == N_CASES
         event = next(c for c in env.calls if c.function == "ingest").event
         again = env.invoke("IngestFunction", event)  # the same S3 event delivered twice
         assert again["files"][0]["queued"] == 0
         assert again["files"][0]["already_known"] == N_CASES
         env.upload(src, "a-second-copy.csv")  # the same ratings under another name
         assert _report(env, "incoming/a-second-copy.csv")["counts"]["queued"] == 0
-        env.pump_queue()
+        env.settle()
         assert len(_cases(env)) == N_CASES
         assert len(env.executions()) == N_CASES
         assert len(env.sent_emails()) == N_CASES  # no authority emailed twice
 
 
-def test_crash_mid_batch_is_redelivered_without_a_duplicate_email(offline_env: Any, tmp_path: Path) -> None:
+class _Crash(BaseException):
+    """The function's runtime dies mid-batch (a timeout, out of memory): nothing after it runs, and no record
+    is reported as done (a BaseException, so the batch processor's per-record handling does not catch it)."""
+
+
+def test_crash_mid_batch_is_redelivered_without_a_duplicate_email(offline_env: Env, tmp_path: Path) -> None:
     """notify crashes after starting half a batch; SQS redelivers the whole batch; idempotency and the
     execution name stop a second start, so each authority gets exactly one first email."""
     src = provisional_csv(tmp_path / "p.csv", HOMES)
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24), poll=False) as env:
-        env.start_clock()
+    with offline_env(start=START) as env:
         env.upload(src)
-        from advocacy_offline.lambdas import load_handler
-
-        notify = __import__("sys").modules["advocacy_fn_notify"]
-        load_handler("notify")
-        real = notify.start_case_once
+        notify = sys.modules["advocacy_fn_notify"]  # imported by the twin's warm-up, as a cold start would
+        real_record, real_handler = notify.record_handler, notify.handler
         seen = {"n": 0, "crashed": False}
 
-        def crash_after_five(*args: Any, **kwargs: Any) -> Any:
-            result = real(*args, **kwargs)
+        def crash_after_five(record: Any) -> Any:
+            result = real_record(record)
             seen["n"] += 1
             if seen["n"] == 5 and not seen["crashed"]:
                 seen["crashed"] = True
-                raise SystemError("simulated crash half way through the batch")
+                raise _Crash
             return result
 
-        with mock.patch.object(notify, "start_case_once", crash_after_five):
-            env.pump_queue()
+        def handler(event: Any, context: Any) -> Any:
+            try:
+                return real_handler(event, context)
+            except _Crash:  # Lambda reports the dead runtime as the function's error
+                raise RuntimeError("simulated crash half way through the batch") from None
+
+        with (
+            mock.patch.object(notify, "record_handler", crash_after_five),
+            mock.patch.object(notify, "handler", handler),
+        ):
+            assert env.pump_queue() == 10  # one batch of 10: the 11th case is in the next one
         assert seen["crashed"]
-        wait_until(lambda: len(env.sent_emails()) >= N_CASES)
-        wait_until(lambda: all(c["status"] == "awaiting_response" for c in _cases(env)))
+        assert [c.error for c in env.calls if c.function == "notify"] == ["RuntimeError"]
+        assert env.queue_depths() == (N_CASES, 0)  # the whole batch is back in the queue
+        _first_emails_out(env)
         assert len(env.executions()) == N_CASES
         case_ids = [m.raw_data.split("X-Advocacy-Case-Id: ")[1].split("\r\n")[0] for m in env.sent_emails()]
-        assert sorted(case_ids) == sorted(c["case_id"] for c in _cases(env))
+        assert sorted(case_ids) == sorted(c.case_id for c in _cases(env))
         assert env.queue_depths() == (0, 0)
 
 
-def test_an_unreadable_file_is_reported_and_kept(offline_env: Any, tmp_path: Path) -> None:
+def test_an_unreadable_file_is_reported_and_kept(offline_env: Env, tmp_path: Path) -> None:
     bad = tmp_path / "notes.csv"
     bad.write_bytes(b"\x00\x01\x02 not a spreadsheet \xff\xfe" * 40)
-    with offline_env(day_seconds=86400, poll=False) as env:
+    with offline_env(start=START) as env:
         key = env.upload(bad)
         report = _report(env, key)
         assert report["status"] == "unreadable"
@@ -135,9 +161,8 @@ def test_an_unreadable_file_is_reported_and_kept(offline_env: Any, tmp_path: Pat
         ingest = next(c for c in env.calls if c.function == "ingest")
         assert ingest.error is None  # no crash, so no retry loop
         assert env.client("s3").get_object(Bucket=env.stack.bucket, Key=key)["Body"].read() == bad.read_bytes()
-        from advocacy_notify.adapters import repository as repo
-
-        kinds = [w["kind"] for w in repo.work_items(env.stack.outputs["WorkTableName"])]
+        with env.reading() as services:
+            kinds = [w["kind"] for w in services.work.all()]
         assert kinds == ["unreadable_file"]
 
 

@@ -407,20 +407,22 @@ def test_which_events_lambda_delivers_asynchronously() -> None:
 
 def test_the_in_process_lambda_hook_applies_the_payload_limits(offline_env: Any) -> None:
     """lambdas.py runs every invocation through strict.checked_invocation: a request over the limit is
-    refused before the handler runs; a response over the limit becomes Lambda's function error."""
+    refused before the handler runs; a response over the limit becomes Lambda's function error. The twin is
+    strict by itself: no aws_strict() block here."""
     from unittest import mock
 
     from advocacy_offline import lambdas
     from moto.awslambda.models import lambda_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
-    with offline_env(day_seconds=86400, poll=False) as env, aws_strict():
-        name = env.stack.function_names["PlanStageFunction"]
+    with offline_env() as env:
+        name = env.stack.function_names["SendEmailFunction"]  # a workflow task: invoked synchronously
         fn = lambda_backends[DEFAULT_ACCOUNT_ID][REGION].get_function(name)
+        calls = len(env.calls)
         with pytest.raises(Exception) as info:
             fn._invoke_lambda(json.dumps({"pad": "x" * 6 * 1024 * KIB}))
         assert getattr(info.value, "code", None) == 413
-        calls = len(env.calls)
+        assert len(env.calls) == calls  # refused before the handler ran
         with mock.patch.object(lambdas, "load_handler", return_value=lambda event, ctx: "x" * 6_291_600):
             body, errored, _ = fn._invoke_lambda(json.dumps({"case_id": "SC1-E1-20261102", "stage": 0}))
         assert errored

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain.clock import iso
 from ..ports import AnswerRecord
-from .dynamo import Table
+from .dynamo import Table, nullable
 
 
 class DynamoAnswers:
@@ -20,6 +20,7 @@ class DynamoAnswers:
     def put_part(self, answer: AnswerRecord, expires_at: int) -> Mapping[str, Any]:
         doc = {k: v for k, v in asdict(answer).items() if k != "link_hash"}
         doc["answered_at"] = iso(answer.answered_at)
+        doc["advocacy_before_contact"] = nullable(answer.advocacy_before_contact)  # null: "do not know"
         return self.table.put_part({**doc, "expires_at": expires_at})
 
     def for_case(self, case_id: str) -> list[dict[str, Any]]:

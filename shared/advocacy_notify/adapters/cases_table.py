@@ -21,7 +21,7 @@ from typing import Any
 from ..domain.case import CLOSED, Case, CaseStatus, record_expiry, sources_of
 from ..domain.clock import iso, parse_iso
 from ..ports import AnswerRecord, Answers, CaseHistory, Claim, EmailEntry, Links, OutboxEntry, WorkItems
-from .dynamo import ConditionFailed, Table, status_in, transact
+from .dynamo import ConditionFailed, Table, nullable, status_in, transact
 
 CASE = "CASE"
 PAIR = "PAIR"
@@ -312,7 +312,7 @@ class DynamoCases:
                     "closed_at": iso(at),
                     "updated_at": iso(at),
                     "children_count": answer.children_count,
-                    "advocacy_before_contact": answer.advocacy_before_contact,
+                    "advocacy_before_contact": nullable(answer.advocacy_before_contact),  # null: "do not know"
                     "working_days_to_answer": answer.working_days_to_answer,
                 },
                 condition=condition,

@@ -20,7 +20,24 @@ class ConditionFailed(Exception):
     """A write's condition did not hold (the item changed meanwhile, or already exists)."""
 
 
+class _Null:
+    """DynamoDB's NULL, written on purpose (a None value is left out of an item, and skipped by SET)."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL = _Null()
+
+
+def nullable(value: Any) -> Any:
+    """`value`, or an explicit NULL for None: for an attribute whose null is itself an answer."""
+    return NULL if value is None else value
+
+
 def _dyn(value: Any) -> Any:
+    if value is NULL:
+        return None  # TypeSerializer writes None as {"NULL": true}
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, dict):
