@@ -227,9 +227,14 @@ class Runner:
             self._last_week = today
         return acted
 
-    def _done(self) -> bool:
+    def finished(self) -> bool:
+        """Nothing left to happen: no scripted answer or SES event to come, no workflow running, and no answer's
+        effect (a staff alert, a resume) still in the outbox for the reconciler's next run to deliver."""
         # no engine thread alive means no execution running (cheaper than listing executions at every step)
-        return not self.pending_answers and not self.ses.pending and not self.env.clock.busy_threads()
+        if self.pending_answers or self.ses.pending or self.env.clock.busy_threads():
+            return False
+        with self.env.reading() as services:
+            return not services.cases.pending_effects()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         self._started = time.monotonic()
@@ -241,7 +246,7 @@ class Runner:
             self.uploads.append(object_key)
             self.options.progress(f"uploaded {object_key}")
         try:
-            self.env.settle(done=self._done, until=limit, on_idle=self._on_idle)
+            self.env.settle(done=self.finished, until=limit, on_idle=self._on_idle)
         except TwinStalledError as exc:
             raise TwinError(str(exc)) from exc
         result = self.result()
