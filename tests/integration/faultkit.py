@@ -151,6 +151,18 @@ class Trial:
                 counts[(str(case_id), int(str(stage)))] += 1
         return counts
 
+    def email_texts(self, case_id: str) -> dict[int, str]:
+        """The plain-text body of each email SES accepted for a case, per stage (the last one sent)."""
+        texts: dict[int, str] = {}
+        for msg in self.env.sent_emails():
+            parsed = email.message_from_string(getattr(msg, "raw_data", "") or "", policy=email.policy.default)
+            if str(parsed.get("X-Advocacy-Case-Id")) != case_id:
+                continue
+            part = parsed.get_body(preferencelist=("plain",))
+            assert part is not None, f"an email of {case_id} has no plain-text part"
+            texts[int(str(parsed.get("X-Advocacy-Stage")))] = " ".join(part.get_content().split())
+        return texts
+
     def duplicates(self) -> int:
         """Emails SES accepted beyond the first for the same case and stage."""
         return sum(n - 1 for n in self.ses_accepted().values() if n > 1)
