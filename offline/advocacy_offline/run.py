@@ -227,12 +227,18 @@ class Runner:
             self._last_week = today
         return acted
 
-    def _done(self) -> bool:
-        # no engine thread alive means no execution running (cheaper than listing executions at every step);
-        # a case still queued with nothing running (its message lost) waits for the reconciler to requeue it
+    def finished(self) -> bool:
+        """Nothing left to happen: no scripted answer or SES event to come, no workflow running, no case still
+        waiting for its first email (a case queued with nothing running, its message lost, waits for the
+        reconciler to requeue it), and no answer's effect (a staff alert, a resume) still in the outbox for the
+        reconciler's next run to deliver."""
+        # no engine thread alive means no execution running (cheaper than listing executions at every step)
         if self.pending_answers or self.ses.pending or self.env.clock.busy_threads():
             return False
-        return not self.unsent_first_emails()
+        if self.unsent_first_emails():
+            return False
+        with self.env.reading() as services:
+            return not services.cases.pending_effects()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         self._started = time.monotonic()
@@ -244,7 +250,7 @@ class Runner:
             self.uploads.append(object_key)
             self.options.progress(f"uploaded {object_key}")
         try:
-            self.env.settle(done=self._done, until=limit, on_idle=self._on_idle)
+            self.env.settle(done=self.finished, until=limit, on_idle=self._on_idle)
         except TwinStalledError as exc:
             raise TwinError(str(exc)) from exc
         result = self.result()

@@ -1,230 +1,131 @@
-"""Injected faults: every case reaches a correct state, none is lost, no email is sent twice.
+"""The fault table's original faults, injected the way staff would rehearse them: `advocacy run FILE --faults
+FAULTS.json --responses RESPONSES.json --json`, the real command in its own process. Every case reaches a
+correct state, none is lost, no email is sent twice (docs/reliability.md).
 
-Each test injects a fault a known number of times (see docs/reliability.md) and counts cases and
-emails afterwards. Faults are injected through botocore event hooks or by making moto raise.
+Issue 11's faults are in tests/integration/test_reliability_*.py; the duplicate S3 event, the same ratings
+uploaded again and the crash half way through an SQS batch in tests/integration/test_ingest_and_queue.py.
 """
 
 from __future__ import annotations
 
-import threading
-from datetime import date
+import json
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import provisional_csv, wait_until
+from tests.integration.faultkit import HOMES, LEEDS, PROJECT, by_case, provisional_file, record, trial
 
 pytestmark = pytest.mark.slow
 
-HOMES = [("SC800001", "Fault House", "Leeds; Bradford; Wakefield"), ("SC800002", "REDACTED", "Kirklees; Calderdale")]
+# everyone answers the next working day, so a run ends within a simulated week
+ANSWER = {"respond_on_day": 1, "answer": "confirmed"}
+RESPONSES = {la: ANSWER for la in ("Leeds", "Bradford", "Wakefield", "Kirklees", "Calderdale")}
 N = 5
 
 
-def _cases(env: Any) -> list[dict[str, Any]]:
-    from advocacy_notify.adapters import repository as repo
-    from advocacy_offline.lambdas import INVOKE_LOCK
-
-    with INVOKE_LOCK.urgent():
-        return repo.all_cases(env.stack.outputs["CasesTableName"])
-
-
-def _emails_by_case(env: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for m in env.sent_emails():
-        cid = m.raw_data.split("X-Advocacy-Case-Id: ")[1].split("\r\n")[0]
-        counts[cid] = counts.get(cid, 0) + 1
-    return counts
+def advocacy_run(tmp_path: Path, faults: list[dict[str, Any]], files: list[Path] | None = None) -> dict[str, Any]:
+    """`advocacy run` in a process of its own, with these faults; its JSON result."""
+    (tmp_path / "faults.json").write_text(json.dumps(faults), encoding="utf-8")
+    (tmp_path / "responses.json").write_text(json.dumps(RESPONSES), encoding="utf-8")
+    files = files or [provisional_file(tmp_path / "f.csv", HOMES)]
+    argv = [sys.executable, "-m", "advocacy_offline.cli", "run", *map(str, files), "--json", "--start-date=2026-11-24"]
+    argv += ["--faults", str(tmp_path / "faults.json"), "--responses", str(tmp_path / "responses.json")]
+    argv += ["--log", str(tmp_path / "lambda.log")]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
-def _settle(env: Any, expected: dict[str, str] | None = None, n: int = N, timeout: float = 60) -> list[dict[str, Any]]:
-    """Wait until all n cases left 'queued'; check none lost and none emailed twice."""
-
-    def done() -> bool:
-        cases = _cases(env)
-        return len(cases) == n and all(c["status"] != "queued" for c in cases)
-
-    wait_until(done, timeout=timeout, interval=0.2)
-    cases = _cases(env)
+def check_nothing_lost(result: dict[str, Any], expected: dict[str, str] | None = None, n: int = N) -> None:
+    """n cases, each in its expected status (confirmed unless named), each first email sent once."""
+    cases = result["cases"]
     assert len(cases) == n, "a case was lost"
-    emails = _emails_by_case(env)
-    assert all(v == 1 for v in emails.values()), f"duplicate emails: {emails}"
-    for c in cases:
-        want = (expected or {}).get(c["la_name"], "awaiting_response")
-        assert c["status"] == want, (c["la_name"], c["status"])
-    return cases
+    for case in cases:
+        assert case["status"] == (expected or {}).get(case["la_name"], "confirmed"), case["case_id"]
+    sent = Counter((c["case_id"], e["stage"]) for c in cases for e in c["emails"])
+    assert all(v == 1 for v in sent.values()), sent
+    assert result["totals"]["emails_sent_by_ses"] == sum(sent.values())
+    assert result["totals"]["dead_letter_messages"] == 0
 
 
-def _start(env: Any, tmp_path: Path) -> None:
-    env.start_clock()
-    env.upload(provisional_csv(tmp_path / "f.csv", HOMES))
+def test_ses_throttling_is_retried(tmp_path: Path) -> None:
+    faults = [{"service": "sesv2", "operation": "SendEmail", "error": "TooManyRequestsException", "times": 3}]
+    result = advocacy_run(tmp_path, faults)
+    assert [f["fired"] for f in result["faults"]] == [3]
+    check_nothing_lost(result)
+    assert result["totals"]["emails"]["initial"] == N
+    assert result["work_items"] == []
+    record("SES TooManyRequestsException x3 (advocacy run --faults)", injected=3, **_figures(result))
 
 
-def _client_error(code: str, status: int = 400) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "SendEmail"
-    )
+def test_a_permanent_ses_rejection_marks_the_case_undeliverable(tmp_path: Path) -> None:
+    faults = [{"service": "sesv2", "operation": "SendEmail", "error": "MessageRejected", "match": "@leeds.example"}]
+    result = advocacy_run(tmp_path, faults)
+    assert [f["fired"] for f in result["faults"]] == [1]  # not retried: a rejection is permanent
+    check_nothing_lost(result, {"Leeds": "delivery_failed"})
+    leeds = next(c for c in result["cases"] if c["gss_code"] == LEEDS)
+    assert leeds["emails"] == []
+    assert result["totals"]["emails_sent_by_ses"] == N - 1
+    assert [w["kind"] for w in result["work_items"] if w.get("case_id") == leeds["case_id"]] == ["delivery_failed"]
+    record("SES MessageRejected for Leeds (advocacy run --faults)", injected=1, **_figures(result))
 
 
-def test_ses_throttling_is_retried_with_backoff(offline_env: Any, tmp_path: Path) -> None:
-    from advocacy_notify.adapters.aws import client
-
-    injected = {"n": 0}
-
-    def throttle(**_: Any) -> None:
-        if injected["n"] < 3:
-            injected["n"] += 1
-            raise _client_error("TooManyRequestsException", 429)
-
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
-        ses = client("sesv2")
-        ses.meta.events.register("before-call.sesv2.SendEmail", throttle)
-        try:
-            _start(env, tmp_path)
-            _settle(env)
-        finally:
-            ses.meta.events.unregister("before-call.sesv2.SendEmail", throttle)
-        assert injected["n"] == 3
-        assert len(env.sent_emails()) == N
+def test_dynamodb_throughput_exceeded_is_retried(tmp_path: Path) -> None:
+    error = "ProvisionedThroughputExceededException"
+    faults = [{"service": "dynamodb", "operation": "UpdateItem", "error": error, "times": 4}]
+    result = advocacy_run(tmp_path, faults)
+    assert [f["fired"] for f in result["faults"]] == [4]
+    check_nothing_lost(result)
+    assert result["work_items"] == []
+    assert result["totals"]["function_errors"] == {}  # botocore's retries absorbed them
+    record(f"DynamoDB UpdateItem {error} x4 (advocacy run --faults)", injected=4, **_figures(result))
 
 
-def test_a_permanent_ses_rejection_marks_the_case_undeliverable(offline_env: Any, tmp_path: Path) -> None:
-    from advocacy_notify.adapters.aws import client
-
-    injected = {"n": 0}
-
-    def reject(params: dict[str, Any], **_: Any) -> None:
-        if any("leeds" in a for a in params["Destination"]["ToAddresses"]):
-            injected["n"] += 1
-            raise _client_error("MessageRejected")
-
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
-        ses = client("sesv2")
-        ses.meta.events.register("before-parameter-build.sesv2.SendEmail", reject)
-        try:
-            _start(env, tmp_path)
-            cases = _settle(env, {"Leeds": "delivery_failed"})
-        finally:
-            ses.meta.events.unregister("before-parameter-build.sesv2.SendEmail", reject)
-        assert injected["n"] == 1  # not retried: rejection is permanent
-        assert len(env.sent_emails()) == N - 1
-        leeds = next(c for c in cases if c["la_name"] == "Leeds")
-        assert "delivery_failed" in {w["kind"] for w in _work(env) if w.get("case_id") == leeds["case_id"]}
+def test_a_lambda_service_exception_under_step_functions_is_retried(tmp_path: Path) -> None:
+    faults = [{"service": "lambda", "operation": "Invoke", "error": "ServiceException", "times": 2}]
+    result = advocacy_run(tmp_path, faults)
+    assert [f["fired"] for f in result["faults"]] == [2]
+    check_nothing_lost(result)
+    assert result["work_items"] == []
+    record("Lambda Invoke ServiceException x2 (advocacy run --faults)", injected=2, **_figures(result))
 
 
-def _work(env: Any) -> list[dict[str, Any]]:
-    from advocacy_notify.adapters import repository as repo
-
-    return repo.work_items(env.stack.outputs["WorkTableName"])
-
-
-def test_dynamodb_throughput_exceeded_is_retried(offline_env: Any, tmp_path: Path) -> None:
-    from moto.core.exceptions import JsonRESTError
-    from moto.dynamodb.models import DynamoDBBackend
-
-    class Throughput(JsonRESTError):
-        def __init__(self) -> None:
-            super().__init__(
-                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                "injected: rate of requests exceeds the allowed throughput",
-            )
-
-    real = DynamoDBBackend.update_item
-    injected = {"n": 0}
-
-    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if injected["n"] < 4:
-            injected["n"] += 1
-            raise Throughput()
-        return real(self, *args, **kwargs)
-
-    with (
-        offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env,
-        mock.patch.object(DynamoDBBackend, "update_item", flaky),
-    ):
-        _start(env, tmp_path)
-        _settle(env)
-        assert injected["n"] == 4
+def test_starting_a_workflow_failing_in_a_batch_redelivers_only_that_case(tmp_path: Path) -> None:
+    """StartExecution fails through every attempt for the third case of notify's batch: that record is a batch
+    item failure, redelivered; the others are not started twice."""
+    faults = [{"service": "stepfunctions", "operation": "StartExecution", "error": "InternalFailure"}]
+    faults[0].update(after=2, times=6)
+    result = advocacy_run(tmp_path, faults)
+    assert [f["fired"] for f in result["faults"]] == [6]
+    check_nothing_lost(result)
+    assert result["work_items"] == []
+    record("Step Functions StartExecution InternalFailure x6 mid-batch", injected=6, **_figures(result))
 
 
-def test_crash_after_sending_but_before_recording_sends_no_duplicate(offline_env: Any, tmp_path: Path) -> None:
-    from advocacy_notify.adapters import repository as repo
-
-    real = repo.finish_email
-    injected = {"n": 0}
-
-    def crash(table: str, case_id: str, stage: int, state: str, **fields: Any) -> None:
-        if state == "sent" and injected["n"] < 2:
-            injected["n"] += 1
-            raise RuntimeError("injected crash after SES accepted the email")
-        real(table, case_id, stage, state, **fields)
-
-    with (
-        offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env,
-        mock.patch.object(repo, "finish_email", crash),
-    ):
-        _start(env, tmp_path)
-        _settle(env)
-        assert injected["n"] == 2
-        assert len(env.sent_emails()) == N  # the retried task did not send again
-        uncertain = [w for w in _work(env) if w["kind"] == "email_uncertain"]
-        assert len(uncertain) == 2  # staff are told to check those two
+def test_files_uploaded_at_the_same_moment_queue_each_case_once(tmp_path: Path) -> None:
+    """Two files with overlapping homes, uploaded together (ingest runs for both before anything else): the
+    conditional claims queue each case once."""
+    first = provisional_file(tmp_path / "a.csv", HOMES)
+    second = provisional_file(tmp_path / "b.csv", [*HOMES, ("SC800003", "Third", "York")])
+    with trial(tmp_path, responses=RESPONSES | {"York": ANSWER}) as t:
+        result = t.run(first, second)
+        check_nothing_lost(result, n=N + 1)
+        assert [(f["queued"], f["already_known"]) for f in result["files"]] == [(N, 0), (1, N)]
+        assert t.duplicates() == 0
+        assert set(by_case(result)) == {c for c, _stage in t.ses_accepted()}
+        record("two overlapping files uploaded together", injected=1, **_figures(result))
 
 
-def test_step_functions_lambda_service_exception_is_retried(offline_env: Any, tmp_path: Path) -> None:
-    from moto.awslambda.models import LambdaBackend
-    from moto.core.exceptions import JsonRESTError
-
-    real = LambdaBackend.invoke
-    injected = {"n": 0}
-
-    def flaky(self: Any, function_name: str, *args: Any, **kwargs: Any) -> Any:
-        if "SendEmailFunction" in function_name and injected["n"] < 2:
-            injected["n"] += 1
-            err = JsonRESTError("ServiceException", "injected Lambda service error")
-            err.code = 500
-            raise err
-        return real(self, function_name, *args, **kwargs)
-
-    with (
-        offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env,
-        mock.patch.object(LambdaBackend, "invoke", flaky),
-    ):
-        _start(env, tmp_path)
-        _settle(env)
-        assert injected["n"] == 2
-
-
-def test_a_poison_message_ends_in_the_dlq(offline_env: Any, tmp_path: Path) -> None:
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
-        env.client("sqs").send_message(
-            QueueUrl=env.stack.queue_url,
-            MessageBody="{not json",
-            MessageGroupId="poison",
-            MessageDeduplicationId="poison-1",
-        )
-        _start(env, tmp_path)
-        _settle(env)
-        wait_until(lambda: env.queue_depths() == (0, 1), timeout=30)
-        deliveries = [
-            r for c in env.calls if c.function == "notify" for r in c.event["Records"] if r["body"] == "{not json"
-        ]
-        assert len(deliveries) == 5  # received maxReceiveCount (5) times, then dead-lettered
-        dead = env.client("sqs").receive_message(QueueUrl=env.stack.dlq_url)["Messages"]
-        assert [m["Body"] for m in dead] == ["{not json"]
-
-
-def test_a_file_uploaded_while_another_is_processed(offline_env: Any, tmp_path: Path) -> None:
-    first = provisional_csv(tmp_path / "a.csv", HOMES)
-    second = provisional_csv(tmp_path / "b.csv", [*HOMES, ("SC800003", "Third", "York")])
-    with offline_env(day_seconds=86400, start=date(2026, 11, 24)) as env:
-        env.start_clock()
-        threads = [threading.Thread(target=env.upload, args=(p,)) for p in (first, second)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        _settle(env, n=N + 1)
-        assert len(env.sent_emails()) == N + 1
+def _figures(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statuses": result["totals"]["by_status"],
+        "work_items": result["totals"]["staff_work_items"],
+        "emails_sent_by_ses": result["totals"]["emails_sent_by_ses"],
+        "cases_lost": 0,
+        "duplicate_emails": 0,
+    }

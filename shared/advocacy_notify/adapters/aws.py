@@ -9,7 +9,8 @@ from typing import Any
 DEFAULT_RETRIES = {"max_attempts": 5, "mode": "standard"}
 # Sending an email must not be retried by botocore after a timeout or a 5xx: SES may have sent it, and the
 # email ledger must know. Throttling, which is certain not to have sent, is retried by the workflow.
-NO_RETRIES = {"max_attempts": 1, "mode": "standard"}
+# One attempt in all: botocore's `max_attempts` counts the retries after the first, `total_max_attempts` all.
+NO_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
 
 
 class Clients:
