@@ -239,8 +239,9 @@ def run(
 ) -> None:
     """Run the whole workflow offline.
 
-    Each file is uploaded in turn under incoming/KEY; authorities answer as scripted; the run ends when every
-    case is closed or waiting past its final deadline. The result depends only on the inputs.
+    Each file is uploaded in turn under incoming/KEY; authorities answer as scripted.
+
+    It ends when every case is closed or waiting past its final deadline. The result depends only on the inputs.
     """
     request = RunRequest(day_seconds, faults, start_date, outbox, as_json, log, report_csv)
     _finish(_run(files, key, responses, request), request)

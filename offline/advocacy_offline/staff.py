@@ -175,7 +175,7 @@ def directory_export(
 @acts_on_a_system
 def directory_import(
     where: Where,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help=f"CSV with columns {','.join(DIRECTORY_COLUMNS)}.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=f"CSV with columns {', '.join(DIRECTORY_COLUMNS)}.")],
     by: Annotated[str, typer.Option(metavar="NAME", help="Who makes the change (kept in the audit entries).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count, change nothing.")] = False,
     as_json: JsonFlag = False,
