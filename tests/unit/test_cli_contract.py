@@ -241,3 +241,49 @@ def test_a_piped_table_is_never_cut_and_has_no_trailing_spaces(capsys: pytest.Ca
     assert "\x1b" not in out
     console.table(["case_id"], [])
     assert capsys.readouterr().out == "  none\n"
+
+
+def test_a_table_on_a_terminal_has_a_bold_header_and_still_no_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from advocacy_offline import console
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    console.bind(screen, sys.stderr)
+    try:
+        console.table(["case_id", "la_name"], [["SC1-E08000035-20261102", "[red]Leeds"]])
+    finally:
+        console.bind(sys.stdout, sys.stderr)
+    shown = screen.getvalue()
+    assert "\x1b[1m" in shown  # the header, bold
+    assert "[red]Leeds" in shown
+    assert "SC1-E08000035-20261102" in shown
+    assert capsys.readouterr().out == ""  # the table went where `bind` said, not to sys.stdout
+
+
+def test_an_interrupted_command_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from advocacy_notify.domain.authorities import AuthorityDirectory
+    from advocacy_offline.cli import main
+
+    def interrupted() -> AuthorityDirectory:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AuthorityDirectory, "default", staticmethod(interrupted))
+    assert main(["authorities", "resolve", "Leeds"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_command_failure_is_one_line_on_stderr_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from advocacy_offline.cli import main
+
+    assert main(["dashboard", "--run-json", str(tmp_path / "missing.json")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("advocacy: cannot read ")
+    assert len(captured.err.strip().splitlines()) == 1
