@@ -13,15 +13,19 @@ charts as inline SVG (no script, no dependency beyond Jinja2, which the project 
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
+
+from . import console
+from .console import CliError
+from .options import JsonFlag, run_result
 
 NAMESPACE = "AdvocacyNotify"  # advocacy_notify.observability.NAMESPACE (not imported: it loads Powertools)
 DEFAULT_LOG = Path(".advocacy") / "lambda.log"
@@ -337,50 +341,44 @@ def render_html(dash: dict[str, Any]) -> str:
 LAST_RUN = Path(".advocacy") / "last_run.json"  # written by `advocacy run` and `advocacy demo`
 
 
-class DashboardError(Exception):
-    pass
-
-
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    result: dict[str, Any] = {}
-    run_json = args.run_json or (str(LAST_RUN) if LAST_RUN.is_file() else None)
-    if run_json:
-        try:
-            loaded = json.loads(Path(run_json).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DashboardError(f"cannot read {run_json}: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise DashboardError(f"{run_json} is not the JSON of `advocacy run --json`")
-        result = loaded
+def cmd_dashboard(
+    run_json: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="The JSON written by advocacy run --json (default: the last local run)."),
+    ] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help=f"The functions' log with the EMF metric lines (default {DEFAULT_LOG})."),
+    ] = None,
+    whole_log: Annotated[bool, typer.Option("--whole-log", help="Every run in the log, not only the last.")] = False,
+    html: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write the dashboard as an HTML page here.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The operations dashboard's figures for a local run (text, JSON, and an HTML page with charts)."""
+    source = run_json or (LAST_RUN if LAST_RUN.is_file() else None)
+    result = run_result(source) if source else {}
     metrics: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    log = Path(args.log) if args.log else DEFAULT_LOG
-    if log.is_file():
-        metrics, errors = read_log(log, last_run=not args.whole_log)
-    elif args.log:
-        raise DashboardError(f"{log}: no such file")
+    log_path = log or DEFAULT_LOG
+    if log_path.is_file():
+        metrics, errors = read_log(log_path, last_run=not whole_log)
+    elif log:
+        raise CliError(f"{log_path}: no such file")
     if not result and not metrics:
-        raise DashboardError(f"nothing to show: give --run-json FILE, or run `advocacy run` first (reads {log})")
+        raise CliError(f"nothing to show: give --run-json FILE, or run `advocacy run` first (reads {log_path})")
     dash = build_dashboard(result, metrics, errors)
-    if args.json:
-        sys.stdout.write(json.dumps(dash, indent=2) + "\n")
+    if as_json:
+        console.say_json(dash)
     else:
-        sys.stdout.write(render_text(dash))
-    if args.html:
-        Path(args.html).write_text(render_html(dash), encoding="utf-8")
-        if not args.json:
-            sys.stdout.write(f"Dashboard page: {args.html}\n")
-    return 0
+        console.write(render_text(dash))
+    if html:
+        html.write_text(render_html(dash), encoding="utf-8")
+        if not as_json:
+            console.say(f"Dashboard page: {html}")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(app: typer.Typer, panel: str | None = None) -> None:
     """Add `advocacy dashboard` to the command line."""
-    p = sub.add_parser("dashboard", help="the operations dashboard's figures for a local run (text and HTML)")
-    p.add_argument("--run-json", help="the JSON written by `advocacy run --json` (default: the last local run)")
-    p.add_argument("--log", help=f"the functions' log with the EMF metric lines (default {DEFAULT_LOG})")
-    p.add_argument("--whole-log", action="store_true", help="every run in the log, not only the last")
-    p.add_argument("--html", help="also write the dashboard as an HTML page here")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    from .staff import guarded
-
-    p.set_defaults(func=guarded(cmd_dashboard, DashboardError))
+    app.command("dashboard", rich_help_panel=panel)(cmd_dashboard)

@@ -19,18 +19,19 @@ neutralised against formula injection (OWASP "CSV injection"): a text cell start
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import statistics
-import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from advocacy_notify.domain import csv_cells
 from advocacy_notify.domain.csv_cells import neutralise, unneutralise
+
+from . import console
+from .console import CliError
+from .options import JsonFlag, Where, acts_on_a_system, run_result
 
 __all__ = ["COLUMNS", "neutralise", "unneutralise", "write_csv"]
 
@@ -217,59 +218,53 @@ def previous_month(today: date | None = None) -> str:
     return f"{d.year - 1}-12" if d.month == 1 else f"{d.year}-{d.month - 1:02d}"
 
 
-def load_from_target(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def load_from_target(where: Where) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The CASE items of the cases table and every answer, from a deployed stack or `advocacy serve`."""
-    from .staff import load_target
-
-    services = load_target(args).services()
+    services = where.services()
     cases = [c.document() for c in services.cases.all()]
     return cases, services.answers.all()
 
 
-def cmd_report(args: argparse.Namespace, out: Callable[[str], None] | None = None) -> int:
-    say = out or _say
-    month = None if args.month == "all" else check_month(args.month or previous_month())
-    if args.run_json:
-        path = Path(args.run_json)
-        try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"cannot read {path}: {exc}") from None
-        if not isinstance(result, dict) or "cases" not in result:
-            raise ReportError(f"{path} is not the JSON of `advocacy run --json`")
-        rows = report_for_run(result, month if args.month else None)
-    else:
-        cases, answers = load_from_target(args)
-        rows = monthly_report(cases, answers, month)
-    if args.out:
-        write_csv(rows, Path(args.out), COLUMNS)
-    if args.json:
-        say(json.dumps(rows, indent=2))
-    else:
-        for line in summary_lines(rows):
-            say(line)
-        if args.out:
-            say(f"\nCSV: {args.out} ({len(rows) - 1} authorities and the total)")
-    return 0
+@acts_on_a_system
+def cmd_report(
+    where: Where,
+    month: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM", help="The cases opened that month (default: last month; 'all': every case)."),
+    ] = None,
+    run_json: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The JSON written by advocacy run --json (a run is one period: all its cases)."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(metavar="FILE.csv", help="Write the report as CSV here.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The monthly report: per authority, answered before any reminder (habitual referral), after, escalated..."""
+    try:
+        chosen = None if month == "all" else check_month(month or previous_month())
+        if run_json:
+            result = run_result(run_json)
+            if "cases" not in result:
+                raise CliError(f"{run_json} is not the JSON of `advocacy run --json`")
+            rows = report_for_run(result, chosen if month else None)
+        else:
+            cases, answers = load_from_target(where)
+            rows = monthly_report(cases, answers, chosen)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    if out:
+        write_csv(rows, out, COLUMNS)
+    if as_json:
+        console.say_json(rows)
+        return
+    for line in summary_lines(rows):
+        console.say(line)
+    if out:
+        console.say(f"\nCSV: {out} ({len(rows) - 1} authorities and the total)")
 
 
-def _say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(app: typer.Typer, panel: str | None = None) -> None:
     """Add `advocacy report` to the command line."""
-    from .staff import add_target_options, guarded
-
-    p = sub.add_parser(
-        "report",
-        help="the monthly report: per authority, answered before any reminder (habitual referral), after, ...",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
-    p.add_argument("--month", help="YYYY-MM: the cases opened that month (default: last month; 'all': every case)")
-    p.add_argument("--run-json", help="the JSON written by `advocacy run --json` (a run is one period: all its cases)")
-    p.add_argument("--out", help="write the report as CSV here")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    add_target_options(p)
-    p.set_defaults(func=guarded(cmd_report, ReportError))
+    app.command("report", rich_help_panel=panel)(cmd_report)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+
+from .console import say, table
 
 STATUS_WORDS = {
     "confirmed": "confirmed",
@@ -41,15 +42,7 @@ CASE_WORK = frozenset(
 )
 
 
-def _table(rows: list[list[str]], header: list[str]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return out
-
-
-def print_summary(result: dict[str, Any], say: Callable[[str], None]) -> None:
+def print_summary(result: dict[str, Any]) -> None:
     rows = []
     for c in sorted(result["cases"], key=lambda c: (c["la_name"], c["urn"])):
         kinds = [e["kind"] for e in c["emails"]]
@@ -66,8 +59,7 @@ def print_summary(result: dict[str, Any], say: Callable[[str], None]) -> None:
         )
     say("")
     say("Cases (one per home x placing authority)")
-    for line in _table(rows, ["Authority", "Home URN", "Emails sent", "Status", "Time to answer"]):
-        say("  " + line)
+    table(["Authority", "Home URN", "Emails sent", "Status", "Time to answer"], rows)
     t = result["totals"]
     e = t["emails"]
     say("")

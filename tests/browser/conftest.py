@@ -1,4 +1,12 @@
-"""Real-browser fixtures: `advocacy serve` in a subprocess, and Debian's headless Chromium driven by Selenium."""
+"""Real-browser fixtures: `advocacy serve` in a subprocess, and Debian's headless Chromium driven by Selenium.
+
+`advocacy serve` runs the offline twin on a virtual clock that follows real time (a simulated day lasts a real
+day), so nothing expires while the browser clicks; it writes `<state dir>/serve.json` (the moto endpoint, the
+stack's names and the clock's anchor) for the staff commands and for scripts in other processes.
+
+Chromium and chromedriver are Debian's (`make test` installs them). Without them the browser tests fail, with
+the reason, and never skip. `ADVOCACY_CHROMIUM` and `ADVOCACY_CHROMEDRIVER` name other paths.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +25,8 @@ from typing import Any
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("ADVOCACY_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("ADVOCACY_CHROMEDRIVER", "/usr/bin/chromedriver")
 READY_LINE = "Press Ctrl-C to stop."
 START_TIMEOUT = 60.0
 
@@ -41,12 +49,22 @@ class Served:
     def stdout(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def state_file(self) -> Path:
+        """What serve leaves for the staff commands (`--local --state FILE`) and for scripts."""
+        return self.stderr_path.parent / "serve.json"
 
-def _advocacy() -> str:
+
+def advocacy_command() -> str:
     exe = Path(sys.executable).parent / "advocacy"
     if not exe.is_file():
         pytest.fail(f"{exe} is missing: run `make install` (pip install -e '.[dev]') first")
     return str(exe)
+
+
+def without_aws_settings() -> dict[str, str]:
+    """This process's environment without AWS_*: what serve and the staff commands use must come from serve.json."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
 
 def _read_lines(stream: Any, out: queue.Queue[str | None]) -> None:
@@ -73,10 +91,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     while moto_port == port:
         moto_port = free_port()
     stderr_path = state / "stderr.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = without_aws_settings()
     with stderr_path.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
-            [_advocacy(), "serve", "--port", str(port), "--moto-port", str(moto_port), "--state-dir", str(state)],
+            [
+                advocacy_command(),
+                *("serve", "--port", str(port), "--moto-port", str(moto_port), "--state-dir", str(state)),
+            ],
             cwd=PROJECT,
             env=env,
             stdout=subprocess.PIPE,

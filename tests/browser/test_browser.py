@@ -10,8 +10,10 @@ import hashlib
 import json
 import re
 import secrets
+import subprocess
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser.conftest import advocacy_command, without_aws_settings
+
 PROJECT = Path(__file__).resolve().parents[2]
-Served = Any  # tests/browser/conftest.py: url, moto_url, stdout, stderr_path
+Served = Any  # tests/browser/conftest.py: url, moto_url, stdout, stderr_path, state_file
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 SHOTS = PROJECT / "docs" / "screenshots"
@@ -167,7 +171,7 @@ def moto(served: Served, service: str) -> Any:
     """A boto3 client for the moto server that `advocacy serve` runs beside the pages."""
     import boto3
 
-    doc = json.loads((Path(served.stderr_path).parent / "serve.json").read_text(encoding="utf-8"))
+    doc = json.loads(served.state_file.read_text(encoding="utf-8"))
     assert doc["aws_endpoint_url"] == served.moto_url
     return boto3.client(
         service,
@@ -179,7 +183,7 @@ def moto(served: Served, service: str) -> Any:
 
 
 def stack_output(served: Served, name: str) -> str:
-    doc = json.loads((Path(served.stderr_path).parent / "serve.json").read_text(encoding="utf-8"))
+    doc = json.loads(served.state_file.read_text(encoding="utf-8"))
     return str(doc["stack"]["outputs"][name])
 
 
@@ -282,6 +286,7 @@ def test_a_council_answers_from_the_email(served: Served, browser: Any) -> None:
     assert driver.find_element(By.ID, "responder_email").get_attribute("value") == "sam.example@council.example"
     assert driver.find_element(By.ID, "notes").get_attribute("value").startswith("xxxx")
     assert {c["case_id"]: c["status"] for c in status(served)["cases"]} == before
+    assert_reflows(driver, "form with the oversize notes")
 
     # a proper answer
     fill_answer(driver)
@@ -372,7 +377,7 @@ def test_other_processes_see_the_same_aws(served: Served) -> None:
     """The moto server on the second port serves the same backends: a staff script could use it."""
     import boto3
 
-    doc = json.loads((Path(served.stderr_path).parent / "serve.json").read_text(encoding="utf-8"))
+    doc = json.loads(served.state_file.read_text(encoding="utf-8"))
     assert doc["aws_endpoint_url"] == served.moto_url
     sfn = boto3.client(
         "stepfunctions",
@@ -393,3 +398,36 @@ def test_other_processes_see_the_same_aws(served: Served) -> None:
             break
         assert time.monotonic() < deadline, f"executions still running for {sorted(answered - done)}"
         time.sleep(0.2)
+
+
+def staff_command(served: Served, *argv: str) -> Any:
+    """A staff command in its own process, on the system serve holds (`--local`, its state file): its JSON."""
+    done = subprocess.run(
+        [advocacy_command(), *argv, "--local", "--state", str(served.state_file), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=without_aws_settings(),  # the endpoint, names and credentials come from serve.json
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_staff_commands_act_on_what_serve_holds(served: Served) -> None:
+    """serve.json holds the clock's anchor (simulated time follows real time from it) and the stack: the staff
+    commands, in another process, see the cases and work items the pages and /status.json show."""
+    doc = json.loads(served.state_file.read_text(encoding="utf-8"))
+    anchor = doc["clock"]
+    assert anchor["day_seconds"] == 86400  # a simulated day lasts a real day
+    started = datetime.fromisoformat(anchor["virtual"])
+    assert abs((started - datetime.now(UTC)).total_seconds()) < 3600, "simulated time starts now"
+    assert abs(anchor["real"] - time.time()) < 3600
+
+    shown = status(served)
+    listed = staff_command(served, "cases", "list")
+    assert {c["case_id"]: c["status"] for c in listed} == {c["case_id"]: c["status"] for c in shown["cases"]}
+    assert "@" not in json.dumps(listed)
+    work = staff_command(served, "work", "list", "--all")
+    assert sorted(w["kind"] for w in work) == sorted(w["kind"] for w in shown["work_items"])
+    assert {"unknown_authority", "ambiguous_authority"} <= {w["kind"] for w in work}  # the demo file has both

@@ -181,23 +181,17 @@ def test_read_log_keeps_the_last_run(tmp_path: Path) -> None:
 
 
 def test_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import argparse
+    from advocacy_offline.cli import main
 
-    from advocacy_offline import dashboard
-
-    ap = argparse.ArgumentParser()
-    dashboard.register(ap.add_subparsers(dest="command"))
     run_json = tmp_path / "run.json"
     run_json.write_text(json.dumps(RESULT))
     log = tmp_path / "lambda.log"
     log.write_text("\n".join(json.dumps(m) for m in METRICS) + "\n")
     html = tmp_path / "dash.html"
-    args = ap.parse_args(["dashboard", "--run-json", str(run_json), "--log", str(log), "--html", str(html)])
-    assert args.func(args) == 0
+    assert main(["dashboard", "--run-json", str(run_json), "--log", str(log), "--html", str(html)]) == 0
     assert "Emails sent: initial 3" in capsys.readouterr().out
     assert html.read_text().startswith("<!doctype html>")
-    args = ap.parse_args(["dashboard", "--log", str(tmp_path / "missing.log")])
-    assert args.func(args) == 2
+    assert main(["dashboard", "--log", str(tmp_path / "missing.log")]) == 2
 
 
 # ------------------------------------------------------------------------------ the gauge
