@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -58,20 +57,6 @@ def expected_emails(case: dict[str, Any], respond_on_day: int | None) -> tuple[l
         k for k, f in zip(["reminder", "reminder", "escalation"], fires[:3], strict=True) if f <= due
     ]
     return kinds, due < fires[3]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Deprecated: the twin never needs polling (upload, settle, then look). Kept only because
-    tests/integration/test_faults.py, migrated by its owner, still imports it: without it pytest stops
-    at collection. Remove it when nothing imports it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 @pytest.fixture
