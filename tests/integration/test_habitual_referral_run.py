@@ -3,9 +3,12 @@ report counts only the answers with children placed that said yes or no, with th
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from advocacy_offline.dashboard import metric_sum, read_log
 from advocacy_offline.env import OfflineEnv
 from advocacy_offline.report import report_for_run, summary_lines, write_csv
 from advocacy_offline.run import Runner, RunOptions, ScriptedResponse
@@ -81,3 +84,16 @@ def test_habitual_referral_figures_of_a_scripted_run(tmp_path: Path) -> None:
     assert "Habitual referral: 60.0% of 5 answers" in text
     csv_text = write_csv(rows, tmp_path / "report.csv")
     assert "habitual_referral_ci_low" in csv_text.splitlines()[0]
+
+    # what the respond handler emitted for the CloudWatch dashboard: the counts, and a line per authority
+    metrics, _errors = read_log(tmp_path / "lambda.log")
+    assert metric_sum(metrics, "HabitualReferralAnswered") == 5
+    assert metric_sum(metrics, "HabitualReferralYes") == 3
+    with (tmp_path / "lambda.log").open(encoding="utf-8") as log:
+        lines = [json.loads(line) for line in log if '"habitual referral answer"' in line]
+    assert Counter((d["gss_code"], d["habitual_referral_yes"]) for d in lines) == {
+        (LEEDS, 1): 2,
+        (SHEFFIELD, 0): 2,
+        (BRADFORD, 1): 1,
+    }
+    assert all("@" not in json.dumps(d) for d in lines)  # no address in the log

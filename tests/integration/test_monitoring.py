@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from advocacy_offline.dashboard import metric_sum, read_log
 from advocacy_offline.env import OfflineEnv
 from advocacy_offline.run import Runner, RunOptions, ScriptedResponse
 
@@ -115,6 +116,13 @@ def test_the_real_2023_export_is_a_baseline_then_a_changed_copy_raises_exactly_i
     assert [(c["urn"], c["status"]) for c in result["cases"]] == [(covered, "confirmed")]  # snapshots open no case
     assert result["totals"]["ratings_snapshots"] == 2
     assert result["totals"]["homes_without_placing_authority"] == 0
+    # what ingest emitted for the CloudWatch dashboard (the repeated file: nothing)
+    metrics, _errors = read_log(tmp_path / "lambda.log")
+    assert metric_sum(metrics, "RatingsSnapshots") == 2
+    assert metric_sum(metrics, "InadequateHomes") == 63 + 64
+    assert metric_sum(metrics, "NewlyInadequateHomes") == 2
+    assert metric_sum(metrics, "NoLongerInadequateHomes") == 1
+    assert metric_sum(metrics, "UnnotifiedInadequateHomes") == 1
 
 
 def test_the_other_real_export_of_the_same_ratings_is_the_same_snapshot(tmp_path: Path) -> None:

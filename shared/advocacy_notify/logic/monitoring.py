@@ -52,6 +52,19 @@ class SnapshotOutcome:
     def baseline(self) -> bool:
         return self.summary.baseline
 
+    def metrics(self) -> dict[str, int]:
+        """The figures the dashboard charts: the comparisons only when there was something to compare with."""
+        s = self.summary
+        out = {"RatingsSnapshots": 1, "InadequateHomes": s.inadequate}
+        if not s.baseline:
+            out.update(
+                NewlyInadequateHomes=s.newly_inadequate or 0,
+                StillInadequateHomes=s.still_inadequate or 0,
+                NoLongerInadequateHomes=s.no_longer_inadequate or 0,
+                UnnotifiedInadequateHomes=s.unnotified_inadequate_homes,
+            )
+        return out
+
 
 class RecordSnapshot:
     def __init__(self, *, snapshots: Snapshots, cases: Cases, work: WorkItems, alerts: Alerts, clock: Clock) -> None:
