@@ -23,7 +23,7 @@ def line_chart(
 ) -> dict[str, Any]:
     """Each series has one value per label (x, in order); `intervals` (per label) goes with the first series.
     `y_max`: the top of the axis (default: the largest value or interval bound, at least 1)."""
-    left, right, top, bottom = 48, 12, 12, 40
+    left, right, top, bottom = 64, 12, 12, 40  # room for "100.0%" left of the axis
     plot_w, plot_h = width - left - right, height - top - bottom
     bounds = [b for iv in intervals or () if iv for b in iv]
     values = [v for s in series.values() for v in s if v is not None] + bounds

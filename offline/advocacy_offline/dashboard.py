@@ -461,7 +461,7 @@ def trend_charts(dash: dict[str, Any]) -> list[dict[str, Any]]:
         if a["charted"]:
             out.append(
                 line_chart(
-                    f"Habitual referral by month: {a['la_name']} ({a['cases']} cases)",
+                    f"Habitual referral by month: {a['la_name']} ({a['cases']} case{'' if a['cases'] == 1 else 's'})",
                     h["months"],
                     {a["la_name"]: [p["rate"] for p in a["points"]]},
                     y_max=1.0,
