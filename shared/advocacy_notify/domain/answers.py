@@ -278,23 +278,17 @@ def parse_answer_form(fields: Mapping[str, str]) -> tuple[AnswerForm | None, dic
     if err:
         errors["advocacy_before_contact"] = err
 
-    name, err = _parse_text(
-        _field(fields, "responder_name"),
-        empty="Enter your name",
-        too_long=f"Your name must be {MAX_TEXT} characters or fewer",
-        bad="Your name must not include special characters, such as line breaks",
-    )
-    if err:
-        errors["responder_name"] = err
-
-    role, err = _parse_text(
-        _field(fields, "responder_role"),
-        empty="Enter your role",
-        too_long=f"Your role must be {MAX_TEXT} characters or fewer",
-        bad="Your role must not include special characters, such as line breaks",
-    )
-    if err:
-        errors["responder_role"] = err
+    texts: dict[str, str | None] = {}
+    for key, what in (("responder_name", "name"), ("responder_role", "role")):
+        texts[key], err = _parse_text(
+            _field(fields, key),
+            empty=f"Enter your {what}",
+            too_long=f"Your {what} must be {MAX_TEXT} characters or fewer",
+            bad=f"Your {what} must not include special characters, such as line breaks",
+        )
+        if err:
+            errors[key] = err
+    name, role = texts["responder_name"], texts["responder_role"]
 
     raw_email = _field(fields, "responder_email")
     email = raw_email.strip() if len(raw_email) <= MAX_EMAIL * 2 else raw_email

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 from .clock import iso
-from .models import AnswerKind, CaseMessage
+from .models import CASE_FACTS, AnswerKind, CaseMessage
 
 
 class CaseStatus(StrEnum):
@@ -191,6 +191,10 @@ class Case(BaseModel):
     def message(self) -> CaseMessage:
         """The queue message that (re)starts this case."""
         return CaseMessage.model_validate(self.model_dump(include=set(CaseMessage.model_fields)))
+
+    def facts(self) -> dict[str, Any]:
+        """What its emails and answer pages say about it (`CaseFacts`' fields), to build them from."""
+        return self.model_dump(include=set(CASE_FACTS))
 
     def document(self) -> dict[str, Any]:
         """The record as the table holds it (None values left out)."""

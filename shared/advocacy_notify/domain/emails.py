@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .models import EmailKind
+from .models import CaseFacts, EmailKind
 from .text import safe_url
 
 __all__ = ["EmailContext", "HelpAtHand"]
@@ -33,7 +33,7 @@ class HelpAtHand(BaseModel):
         return f"tel:{digits}"
 
 
-class EmailContext(BaseModel):
+class EmailContext(CaseFacts):
     """Everything one email says.
 
     `sent_on` is the date of this email. `first_sent_on`, when known, is the date of the
@@ -42,16 +42,7 @@ class EmailContext(BaseModel):
     reminder (reminder emails) or of reminders already sent (escalation emails).
     """
 
-    model_config = ConfigDict(frozen=True)
-
     kind: EmailKind
-    case_id: str
-    la_name: str
-    urn: str
-    home_name: str | None
-    provision_type: str
-    home_local_authority: str | None
-    rating_date: date
     sent_on: date
     deadline: date
     link_url: str

@@ -77,6 +77,23 @@ class CaseMessage(Frozen):
     source_key: str
 
 
+class CaseFacts(BaseModel):
+    """What every email and answer page says about a case: the authority asked and the home."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    la_name: str
+    urn: str
+    home_name: str | None
+    provision_type: str
+    home_local_authority: str | None
+    rating_date: date
+
+
+CASE_FACTS = frozenset(CaseFacts.model_fields)
+
+
 class AnswerKind(StrEnum):
     CONFIRMED = "confirmed"
     REFERRALS_IN_PROGRESS = "referrals_in_progress"

@@ -61,13 +61,7 @@ class Respond:
 
     def _form_case(self, case: Case) -> FormCase:
         return FormCase(
-            case_id=case.case_id,
-            la_name=case.la_name,
-            urn=case.urn,
-            home_name=case.home_name,
-            provision_type=case.provision_type,
-            home_local_authority=case.home_local_authority,
-            rating_date=case.rating_date,
+            **case.facts(),
             deadline=case.reply_by or case.rating_date,
             help_at_hand=self.help_at_hand,
             answer=case.answer.value if case.answer else None,  # once answered: shown when the link is used again

@@ -229,14 +229,8 @@ class SendStage:
         link = links.link_id(self.link_key.secret(), case.case_id, nonce)
         self.links.put(links.link_hash(link), case.case_id, link_expiry(first_sent, self.config.timers))
         ctx = EmailContext(
+            **case.facts(),
             kind=plan.kind,
-            case_id=case.case_id,
-            la_name=case.la_name,
-            urn=case.urn,
-            home_name=case.home_name,
-            provision_type=case.provision_type,
-            home_local_authority=case.home_local_authority,
-            rating_date=case.rating_date,
             sent_on=uk_date(now),
             deadline=plan.reply_by,
             link_url=links.link_url(self.config.public_base_url, link),

@@ -20,7 +20,7 @@ from importlib.resources import files
 from typing import Any
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..domain.answers import (
     ANSWER_HINTS,
@@ -33,7 +33,7 @@ from ..domain.answers import (
     before_contact_form_value,
 )
 from ..domain.emails import HelpAtHand
-from ..domain.models import AnswerKind
+from ..domain.models import AnswerKind, CaseFacts
 from ..domain.text import clean_inline, display_home_name, safe_url
 from .environment import template_environment
 
@@ -73,18 +73,9 @@ _ECHO_MAX = {"notes": MAX_NOTES * 2}
 _ECHO_DEFAULT_MAX = 500
 
 
-class FormCase(BaseModel):
+class FormCase(CaseFacts):
     """What the respond pages need to know about one case (and, once answered, the council's answer)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    case_id: str
-    la_name: str
-    urn: str
-    home_name: str | None
-    provision_type: str
-    home_local_authority: str | None
-    rating_date: date
     deadline: date
     help_at_hand: HelpAtHand = Field(default_factory=HelpAtHand)
     # the case record's answer, shown when the link is used again (never the responder's name or email)
