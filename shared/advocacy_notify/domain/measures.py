@@ -73,7 +73,7 @@ def habitual_referral(answer: str | None, advocacy_before_contact: bool | None) 
 
 # ------------------------------------------------------------------------------ one case
 @dataclass(frozen=True)
-class CaseFacts:
+class MeasuredCase:
     """What happened to one case, as the report counts it."""
 
     gss_code: str
@@ -105,7 +105,7 @@ def _answer_kind(case: Mapping[str, Any], answer: Mapping[str, Any] | None) -> s
     return None
 
 
-def case_facts(case: Mapping[str, Any], answer: Mapping[str, Any] | None = None) -> CaseFacts:
+def case_facts(case: Mapping[str, Any], answer: Mapping[str, Any] | None = None) -> MeasuredCase:
     """The facts of one case. The answer record (answers table) knows how many reminders had gone before the
     answer; without it, the case's own counters say the same (none are sent after an answer)."""
     kind = _answer_kind(case, answer)
@@ -118,7 +118,7 @@ def case_facts(case: Mapping[str, Any], answer: Mapping[str, Any] | None = None)
     if before_contact is None:
         before_contact = case.get("advocacy_before_contact")
     habitual = habitual_referral(kind, before_contact)
-    return CaseFacts(
+    return MeasuredCase(
         gss_code=str(case.get("gss_code") or ""),
         la_name=str(case.get("la_name") or case.get("gss_code") or ""),
         month=month_of(case),
@@ -132,7 +132,7 @@ def case_facts(case: Mapping[str, Any], answer: Mapping[str, Any] | None = None)
     )
 
 
-def facts_of_cases(cases: Iterable[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]] = ()) -> list[CaseFacts]:
+def facts_of_cases(cases: Iterable[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]] = ()) -> list[MeasuredCase]:
     """The facts of every case record (other items of the cases table are left out), each with its first answer."""
     first_answer: dict[str, Mapping[str, Any]] = {}
     for a in sorted(answers, key=lambda a: str(a.get("answered_at", ""))):
@@ -179,7 +179,7 @@ class Figures:
         return wilson_interval(self.habitual_yes, self.habitual_cases)
 
 
-def figures(facts: Sequence[CaseFacts]) -> Figures:
+def figures(facts: Sequence[MeasuredCase]) -> Figures:
     answered = [f for f in facts if f.answer is not None]
     days = [f.days for f in answered if f.days is not None]
     statuses: dict[str, int] = {}
@@ -209,9 +209,9 @@ class Group:
     figures: Figures
 
 
-def by_authority(facts: Sequence[CaseFacts]) -> list[Group]:
+def by_authority(facts: Sequence[MeasuredCase]) -> list[Group]:
     """One group per placing authority, sorted by name, then the overall group (gss_code ALL)."""
-    grouped: dict[str, list[CaseFacts]] = {}
+    grouped: dict[str, list[MeasuredCase]] = {}
     names: dict[str, str] = {}
     for f in facts:
         grouped.setdefault(f.gss_code, []).append(f)
@@ -310,13 +310,13 @@ def _months_between(first: str, last: str) -> list[str]:
     return out
 
 
-def trend(facts: Sequence[CaseFacts]) -> Trend:
+def trend(facts: Sequence[MeasuredCase]) -> Trend:
     """Every month from the first case's to the last case's (months with no case in the measure included)."""
     measured = [f for f in facts if f.month]
     seen = sorted({f.month or "" for f in measured})
     months = _months_between(seen[0], seen[-1]) if seen else []
 
-    def line(gss_code: str, la_name: str, group: Sequence[CaseFacts]) -> TrendLine:
+    def line(gss_code: str, la_name: str, group: Sequence[MeasuredCase]) -> TrendLine:
         points = []
         for month in months:
             in_month = [f.habitual for f in group if f.month == month and f.habitual is not None]

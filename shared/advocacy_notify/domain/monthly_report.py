@@ -25,8 +25,8 @@ from typing import Any
 from .measures import (
     ANSWERS,
     DEFAULT_MIN_CASES,
-    CaseFacts,
     Group,
+    MeasuredCase,
     Standing,
     by_authority,
     check_month,
@@ -132,7 +132,7 @@ _COUNTS = ("inadequate", "newly_inadequate", "still_inadequate", "no_longer_inad
 
 
 def rows_for(
-    facts: Sequence[CaseFacts],
+    facts: Sequence[MeasuredCase],
     label: str,
     *,
     min_cases: int = DEFAULT_MIN_CASES,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.measures import DEFAULT_MIN_CASES, CaseFacts, Trend, check_month, facts_of_cases, trend
+from ..domain.measures import DEFAULT_MIN_CASES, MeasuredCase, Trend, check_month, facts_of_cases, trend
 from ..domain.monthly_report import rows_for
 from ..domain.snapshot import SnapshotSummary
 from ..ports import Answers, Cases, Snapshots
@@ -25,7 +25,7 @@ class MonthlyReport:
     answers: Answers
     snapshots: Snapshots
 
-    def facts(self) -> list[CaseFacts]:
+    def facts(self) -> list[MeasuredCase]:
         """Every case's facts (a scan of the case records and of the answers)."""
         return facts_of_cases((c.document() for c in self.cases.all()), self.answers.all())
 
