@@ -19,6 +19,7 @@ from advocacy_notify.domain.case import CLOSED, Case, CaseStatus, sources_of
 from advocacy_notify.domain.clock import iso
 from advocacy_notify.domain.contacts import Contacts
 from advocacy_notify.domain.models import CaseMessage
+from advocacy_notify.domain.snapshot import RatedHome, SnapshotSummary
 from advocacy_notify.ports import (
     AnswerRecord,
     CaseHistory,
@@ -169,6 +170,10 @@ class InMemoryCases:
     def all(self) -> list[Case]:
         return [Case.model_validate(d) for d in self.records.values()]
 
+    def covered_homes(self, urns: Iterable[str]) -> set[str]:
+        about = {str(d["urn"]) for d in self.records.values()}
+        return {u for u in urns if u in about}
+
     # ------------------------------------------------------------------ the email ledger
     def email(self, case_id: str, stage: int) -> EmailEntry | None:
         return self.emails.get((case_id, stage))
@@ -295,6 +300,30 @@ class InMemoryAnswers:
 
     def all(self) -> list[dict[str, Any]]:
         return list(self.items)
+
+
+class InMemorySnapshots:
+    """`ports.Snapshots` in memory: a snapshot's homes, and its summary once complete."""
+
+    def __init__(self) -> None:
+        self.homes_of: dict[tuple[str, str], dict[str, RatedHome]] = {}
+        self.summary_of: dict[tuple[str, str], SnapshotSummary] = {}
+
+    @staticmethod
+    def _key(summary: SnapshotSummary) -> tuple[str, str]:
+        return (summary.snapshot_date.isoformat(), summary.fingerprint)
+
+    def save_homes(self, summary: SnapshotSummary, homes: Sequence[RatedHome]) -> None:
+        self.homes_of[self._key(summary)] = {h.urn: h for h in homes}
+
+    def put_summary(self, summary: SnapshotSummary) -> None:
+        self.summary_of[self._key(summary)] = summary
+
+    def summaries(self) -> list[SnapshotSummary]:
+        return sorted(self.summary_of.values(), key=lambda s: s.order)
+
+    def homes(self, summary: SnapshotSummary) -> dict[str, RatedHome]:
+        return dict(self.homes_of[self._key(summary)])
 
 
 class InMemoryDirectory:

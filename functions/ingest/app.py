@@ -37,6 +37,9 @@ def handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric("CasesQueued", MetricUnit.Count, result.queued)
         metrics.add_metric("RatingsJoinedOpenCases", MetricUnit.Count, result.joined)
         metrics.add_metric("StaffWorkItems", MetricUnit.Count, result.work_items)
+        if result.snapshot is not None and not result.snapshot.already_recorded:  # a ratings snapshot, compared
+            for name, value in result.snapshot.metrics().items():
+                metrics.add_metric(name, MetricUnit.Count, value)
         logger.info("ingested", extra=result.summary())
         results.append(result.summary())
     return {"files": results}

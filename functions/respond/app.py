@@ -40,6 +40,14 @@ def answer(link: str) -> Response[str]:
         metrics.add_metric("Answers", MetricUnit.Count, 1)
         if page.working_days is not None:  # its own EMF line: dimension `service` only, not `answer`
             put_metric("DaysToAnswer", page.working_days)
+        if page.habitual_referral is not None:  # the habitual-referral measure: yes / (yes + no), per month
+            put_metric("HabitualReferralAnswered", 1)
+            put_metric("HabitualReferralYes", int(page.habitual_referral))
+            # per authority (the dashboard's Logs Insights widget): a code and a 0/1, never who answered
+            logger.info(
+                "habitual referral answer",
+                extra={"gss_code": page.gss_code, "habitual_referral_yes": int(page.habitual_referral)},
+            )
     return _html(page)
 
 

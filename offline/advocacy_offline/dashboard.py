@@ -8,7 +8,10 @@ no CloudWatch, so this reads what the same figures come from:
   which CloudWatch would turn into the metrics the dashboard and alarms use.
 
 `build_dashboard` is pure; `render_text` and `render_html` present its result. The page draws its bar
-charts as inline SVG (no script, no dependency beyond Jinja2, which the project already uses).
+and line charts as inline SVG (no script, no CDN, no dependency beyond Jinja2, which the project already
+uses). The habitual-referral figures and their trend over months come from the run's cases through
+`advocacy_notify.domain.measures` (the monthly report's own computation); an authority's trend is charted
+only with at least `min_cases` cases in the measure. The monitoring figures are the run's `monitoring`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from advocacy_notify.domain.measures import DEFAULT_MIN_CASES, TrendLine, facts_of_cases, figures, trend
+from advocacy_notify.domain.monthly_report import percent as report_percent
 
 from . import console
+from .charts import line_chart
 from .console import CliError
 from .options import JsonFlag, run_result
 
@@ -125,7 +131,10 @@ def _last(metrics: list[dict[str, Any]], name: str, **dimensions: str) -> int | 
 
 # ------------------------------------------------------------------------------ the figures
 def build_dashboard(
-    result: dict[str, Any], metrics: list[dict[str, Any]], errors: list[dict[str, Any]] | None = None
+    result: dict[str, Any],
+    metrics: list[dict[str, Any]],
+    errors: list[dict[str, Any]] | None = None,
+    min_cases: int = DEFAULT_MIN_CASES,
 ) -> dict[str, Any]:
     """Pure. The dashboard's figures from a run result (may be {}) and EMF metric documents (may be []).
     Metrics are preferred where both know a figure (they are what CloudWatch would show)."""
@@ -214,6 +223,60 @@ def build_dashboard(
         "queues": {"dead_letter_messages": totals.get("dead_letter_messages")},
         "answer_pages": {o: metric_sum(metrics, f"Respond_{o}") for o in RESPOND_OUTCOMES} if have_metrics else {},
         "function_errors": dict(sorted(errors_by_function.items())),
+        "habitual_referral": habitual_referral(cases, min_cases),
+        "monitoring": monitoring(result.get("monitoring")),
+    }
+
+
+def _points(line: TrendLine) -> list[dict[str, Any]]:
+    return [
+        {
+            "month": p.month,
+            "yes": p.yes,
+            "cases": p.cases,
+            "rate": p.rate,
+            "interval": list(p.interval) if p.interval else None,
+        }
+        for p in line.points
+    ]
+
+
+def habitual_referral(cases: list[dict[str, Any]], min_cases: int = DEFAULT_MIN_CASES) -> dict[str, Any]:
+    """The run's habitual-referral figures and their trend over months (the month each case opened)."""
+    facts = facts_of_cases(cases)
+    overall = figures(facts)
+    t = trend(facts)
+    interval = overall.habitual_referral_interval
+    return {
+        "rate": overall.habitual_referral_rate,
+        "interval": list(interval) if interval else None,
+        "yes": overall.habitual_yes,
+        "cases": overall.habitual_cases,
+        "dont_know": overall.habitual_unknown,
+        "prompt_answer_rate": overall.prompt_answer_rate,
+        "min_cases": min_cases,
+        "months": t.months,
+        "overall": _points(t.overall),
+        "authorities": [
+            {
+                "gss_code": line.gss_code,
+                "la_name": line.la_name,
+                "cases": line.cases,
+                "charted": line.cases >= min_cases,
+                "points": _points(line),
+            }
+            for line in t.authorities
+        ],
+    }
+
+
+def monitoring(doc: Any) -> dict[str, Any]:
+    """The latest ratings snapshot's figures and every snapshot's (the run's `monitoring`)."""
+    if not isinstance(doc, dict) or not doc.get("snapshot_date"):
+        return {"latest": None, "snapshots": []}
+    return {
+        "latest": {k: v for k, v in doc.items() if k != "snapshots"},
+        "snapshots": list(doc.get("snapshots") or [doc]),
     }
 
 
@@ -258,8 +321,38 @@ def render_text(dash: dict[str, Any]) -> str:
         + (f"({_line('by kind', dash['staff_work_items']['by_kind'])})" if dash["staff_work_items"]["by_kind"] else ""),
         f"Dead-letter queue: {_na(dash['queues']['dead_letter_messages'])} messages",
         _line("Function errors", dash["function_errors"]) if dash["function_errors"] else "Function errors: none",
+        _habitual_text(dash["habitual_referral"]),
+        _monitoring_text(dash["monitoring"]["latest"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def percent(value: float | None) -> str:
+    return report_percent(value) or "n/a"
+
+
+def _habitual_text(h: dict[str, Any]) -> str:
+    prompt = f"prompt answers {percent(h['prompt_answer_rate'])}"
+    if not h["cases"]:
+        return f"Habitual referral: n/a (no answer with children placed said yes or no); {prompt}"
+    low, high = h["interval"]
+    return (
+        f"Habitual referral: {percent(h['rate'])} of {h['cases']} answers with children placed (95% interval "
+        f"{percent(low)} to {percent(high)}), {h['dont_know']} did not know; {prompt}"
+    )
+
+
+def _monitoring_text(latest: dict[str, Any] | None) -> str:
+    if latest is None:
+        return "Ratings snapshots: none"
+    head = f"Ratings snapshot {latest['snapshot_date']}: {latest['inadequate']} homes rated Inadequate"
+    if latest["baseline"]:
+        return head + " (a baseline)"
+    return (
+        f"{head}; against {latest['compared_with']}: {latest['newly_inadequate']} newly, "
+        f"{latest['still_inadequate']} still, {latest['no_longer_inadequate']} no longer; "
+        f"{latest['unnotified_inadequate_homes']} newly Inadequate with no notification"
+    )
 
 
 # ------------------------------------------------------------------------------ HTML with SVG charts
@@ -334,7 +427,76 @@ def render_html(dash: dict[str, Any]) -> str:
         charts.append(bar_chart("Answer pages served", dash["answer_pages"]))
     if dash["function_errors"]:
         charts.append(bar_chart("Function errors", dash["function_errors"]))
-    return env.get_template("dashboard.html.j2").render(dash=dash, kpis=kpis, charts=charts)
+    h = dash["habitual_referral"]
+    kpis.insert(4, {"label": "habitual referral (answers with children placed)", "value": percent(h["rate"])})
+    latest = dash["monitoring"]["latest"]
+    if latest is not None:
+        counts = ("inadequate", "newly_inadequate", "still_inadequate", "no_longer_inadequate")
+        charts.append(
+            bar_chart(
+                f"Ratings snapshot of {latest['snapshot_date']}",
+                {**{k: latest[k] for k in counts}, "with no notification": latest["unnotified_inadequate_homes"]},
+            )
+        )
+    return env.get_template("dashboard.html.j2").render(
+        dash=dash, kpis=kpis, charts=charts, trends=trend_charts(dash), hidden=_not_charted(h)
+    )
+
+
+def trend_charts(dash: dict[str, Any]) -> list[dict[str, Any]]:
+    """The habitual-referral rate month by month, overall (with its 95% intervals) and for each authority with
+    enough cases; the ratings snapshots' counts from one snapshot to the next."""
+    h = dash["habitual_referral"]
+    out = []
+    if h["months"]:
+        out.append(
+            line_chart(
+                "Habitual referral by month, all authorities (95% intervals)",
+                h["months"],
+                {"all authorities": [p["rate"] for p in h["overall"]]},
+                y_max=1.0,
+                intervals=[tuple(p["interval"]) if p["interval"] else None for p in h["overall"]],
+                fmt=percent,
+            )
+        )
+    for a in h["authorities"]:
+        if a["charted"]:
+            out.append(
+                line_chart(
+                    f"Habitual referral by month: {a['la_name']} ({a['cases']} case{'' if a['cases'] == 1 else 's'})",
+                    h["months"],
+                    {a["la_name"]: [p["rate"] for p in a["points"]]},
+                    y_max=1.0,
+                    intervals=[tuple(p["interval"]) if p["interval"] else None for p in a["points"]],
+                    fmt=percent,
+                )
+            )
+    snapshots = dash["monitoring"]["snapshots"]
+    if snapshots:
+        out.append(
+            line_chart(
+                "Ratings snapshots: Inadequate homes",
+                [s["snapshot_date"] for s in snapshots],
+                {
+                    "Inadequate": [s["inadequate"] for s in snapshots],
+                    "newly": [s["newly_inadequate"] for s in snapshots],
+                    "no longer": [s["no_longer_inadequate"] for s in snapshots],
+                    "with no notification": [
+                        None if s["baseline"] else s["unnotified_inadequate_homes"] for s in snapshots
+                    ],
+                },
+            )
+        )
+    return out
+
+
+def _not_charted(h: dict[str, Any]) -> list[dict[str, Any]]:
+    """The authorities with too few cases in the measure to chart or compare: their totals, in a table."""
+    return [
+        {"la_name": a["la_name"], "cases": a["cases"], "yes": sum(p["yes"] for p in a["points"])}
+        for a in h["authorities"]
+        if not a["charted"]
+    ]
 
 
 # ------------------------------------------------------------------------------ the command
@@ -354,6 +516,14 @@ def cmd_dashboard(
     html: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Also write the dashboard as an HTML page here.")
     ] = None,
+    min_cases: Annotated[
+        int,
+        typer.Option(
+            "--min-cases",
+            min=1,
+            help="Chart an authority's habitual-referral trend only with this many cases.",
+        ),
+    ] = DEFAULT_MIN_CASES,
     as_json: JsonFlag = False,
 ) -> None:
     """The operations dashboard's figures for a local run (text, JSON, and an HTML page with charts)."""
@@ -368,7 +538,7 @@ def cmd_dashboard(
         raise CliError(f"{log_path}: no such file")
     if not result and not metrics:
         raise CliError(f"nothing to show: give --run-json FILE, or run `advocacy run` first (reads {log_path})")
-    dash = build_dashboard(result, metrics, errors)
+    dash = build_dashboard(result, metrics, errors, min_cases)
     if as_json:
         console.say_json(dash)
     else:

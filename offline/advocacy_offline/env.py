@@ -381,17 +381,5 @@ class TwinStalledError(RuntimeError):
 
 
 def stack_services(stack: Stack, clients: Clients, clock: Any) -> Services[StaffSettings]:
-    outputs = stack.outputs
-    settings = StaffSettings.from_mapping(
-        {
-            "retention_days": stack.parameters.get("RetentionDays") or "730",
-            "cases_table": outputs["CasesTableName"],
-            "answers_table": outputs["AnswersTableName"],
-            "work_table": outputs["WorkTableName"],
-            "directory_table": outputs["DirectoryTableName"],
-            "case_queue_url": outputs["CaseQueueUrl"],
-            "case_dead_letter_queue_url": outputs["CaseDeadLetterQueueUrl"],
-            "state_machine_arn": outputs["CaseStateMachineArn"],
-        }
-    )
+    settings = StaffSettings.from_outputs(stack.outputs, stack.parameters.get("RetentionDays"))
     return Services(settings, clients, clock)

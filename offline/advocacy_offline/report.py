@@ -1,16 +1,14 @@
 """`advocacy report`: the monthly report - do authorities refer children to advocacy without being prompted?
 
-For the cases opened in a month (a cohort), per placing authority and overall, as things stand when
-the report is made:
-
-- cases opened;
-- answered before any reminder: the "habitual referral" measure (the authority answered the first
-  email, with no chasing), also as a rate of the cases opened;
-- answered after reminders (one or more reminders, or the escalation, came first);
-- escalated (the escalation went to the senior contact and Help at Hand, answered later or not);
-- unresolved (closed with no answer by the final deadline), still open, undeliverable, failed, closed by staff;
-- the median working days from the first email to the answer;
-- how many of each answer were given.
+For the cases opened in a month (a cohort), per placing authority and overall, as things stand when the
+report is made: habitual referral measured directly (`habitual_referral_rate` of `habitual_referral_cases`,
+with its Wilson 95% interval), the old measure `prompt_answer_rate` (answered before any reminder), answered
+after reminders, escalated, unresolved, still open, undeliverable, failed, closed by staff, the median
+working days to answer, how many of each answer, and on the overall row the month's ratings snapshot
+(monitoring). Authorities are ranked and compared with the overall rate only with at least `--min-cases`
+cases in the measure. The figures are computed in `advocacy_notify.domain.measures` and
+`advocacy_notify.domain.monthly_report` (`advocacy_notify.logic.report` reads them from a stack); this
+module reads its inputs and prints.
 
 The figures hold ids, codes, names of authorities and counts only: no personal data. The CSV is
 neutralised against formula injection (OWASP "CSV injection"): a text cell starting with `=`, `+`,
@@ -19,15 +17,15 @@ neutralised against formula injection (OWASP "CSV injection"): a text cell start
 
 from __future__ import annotations
 
-import re
-import statistics
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from advocacy_notify.domain import csv_cells
+from advocacy_notify.domain import measures as m
 from advocacy_notify.domain.csv_cells import neutralise, unneutralise
+from advocacy_notify.domain.monthly_report import COLUMNS, monthly_rows
 
 from . import console
 from .console import CliError
@@ -35,29 +33,8 @@ from .options import JsonFlag, Where, acts_on_a_system, run_result
 
 __all__ = ["COLUMNS", "neutralise", "unneutralise", "write_csv"]
 
-ANSWERS = ("confirmed", "referrals_in_progress", "no_children_placed", "need_help")
-OPEN = frozenset({"queued", "awaiting_response", "escalated"})
-ALL = "ALL"
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-COLUMNS = [
-    "month",
-    "gss_code",
-    "la_name",
-    "cases_opened",
-    "answered",
-    "answered_before_reminder",
-    "answered_after_reminder",
-    "habitual_referral_rate",
-    "escalated",
-    "unresolved",
-    "still_open",
-    "delivery_failed",
-    "failed",
-    "closed_by_staff",
-    "median_working_days_to_answer",
-    *(f"answer_{a}" for a in ANSWERS),
-]
+ANSWERS = m.ANSWERS
+DEFAULT_MIN_CASES = m.DEFAULT_MIN_CASES
 
 
 class ReportError(Exception):
@@ -70,114 +47,34 @@ def write_csv(rows: list[dict[str, Any]], path: Path | str | None, columns: list
 
 
 # ------------------------------------------------------------------------------ the figures
-def _month_of(case: dict[str, Any]) -> str | None:
-    for key in ("opened_at", "first_sent", "first_email_at"):
-        value = case.get(key)
-        if value:
-            return str(value)[:7]
-    sent = [e.get("sent_at") for e in case.get("emails") or [] if e.get("sent_at")]
-    return str(min(sent))[:7] if sent else None
-
-
-def _answer_of(case: dict[str, Any], answer: dict[str, Any] | None) -> str | None:
-    if answer and answer.get("answer") in ANSWERS:
-        return str(answer["answer"])
-    if case.get("answer") in ANSWERS:
-        return str(case["answer"])
-    if case.get("status") in ANSWERS:
-        return str(case["status"])
-    return None
-
-
-def _facts(case: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, Any]:
-    """What happened to one case. The answer record (answers table) knows how many reminders had gone
-    before the answer; without it, the case's own counters say the same (none are sent after an answer)."""
-    kind = _answer_of(case, answer)
-    src = answer or {}
-    reminders = src.get("reminders_before_answer", case.get("reminders_sent") or 0)
-    escalated_before = src.get("escalated_before_answer", bool(case.get("escalated") or case.get("escalated_at")))
-    escalated = bool(case.get("escalated") or case.get("escalated_at")) or case.get("status") in {
-        "escalated",
-        "unresolved",
-    }
-    days = src.get("working_days_to_answer", case.get("working_days_to_answer"))
-    return {
-        "answer": kind,
-        "answered": kind is not None,
-        "before_reminder": kind is not None and int(reminders or 0) == 0 and not escalated_before,
-        "escalated": escalated or bool(escalated_before),
-        "days": days if kind is not None and isinstance(days, int | float) else None,
-        "status": case.get("status"),
-    }
-
-
-def _row(month: str, gss_code: str, la_name: str, facts: list[dict[str, Any]]) -> dict[str, Any]:
-    opened = len(facts)
-    answered = [f for f in facts if f["answered"]]
-    before = sum(1 for f in answered if f["before_reminder"])
-    days = [f["days"] for f in answered if f["days"] is not None]
-    median = statistics.median(days) if days else None
-    statuses = [f["status"] for f in facts]
-    row: dict[str, Any] = {
-        "month": month,
-        "gss_code": gss_code,
-        "la_name": la_name,
-        "cases_opened": opened,
-        "answered": len(answered),
-        "answered_before_reminder": before,
-        "answered_after_reminder": len(answered) - before,
-        "habitual_referral_rate": f"{100 * before / opened:.1f}%" if opened else "",
-        "escalated": sum(1 for f in facts if f["escalated"]),
-        "unresolved": statuses.count("unresolved"),
-        "still_open": sum(1 for s in statuses if s in OPEN),
-        "delivery_failed": statuses.count("delivery_failed"),
-        "failed": statuses.count("failed"),
-        "closed_by_staff": statuses.count("closed_by_staff"),
-        "median_working_days_to_answer": (int(median) if float(median).is_integer() else median)
-        if median is not None
-        else "",
-    }
-    for a in ANSWERS:
-        row[f"answer_{a}"] = sum(1 for f in answered if f["answer"] == a)
-    return row
-
-
 def check_month(month: str) -> str:
-    if not MONTH.match(month):
-        raise ReportError(f"month must be YYYY-MM, not {month!r}")
-    return month
+    try:
+        return m.check_month(month)
+    except m.MonthError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def monthly_report(
-    cases: list[dict[str, Any]], answers: list[dict[str, Any]], month: str | None
+    cases: list[dict[str, Any]],
+    answers: list[dict[str, Any]],
+    month: str | None,
+    min_cases: int = DEFAULT_MIN_CASES,
+    monitoring: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Pure. One row per placing authority with a case opened in `month` (YYYY-MM; None: every case),
     sorted by name, then the overall row (gss_code "ALL")."""
     if month is not None:
         check_month(month)
-    first_answer: dict[str, dict[str, Any]] = {}
-    for a in sorted(answers, key=lambda a: str(a.get("answered_at", ""))):
-        first_answer.setdefault(str(a.get("case_id")), a)
-    by_la: dict[str, list[dict[str, Any]]] = {}
-    names: dict[str, str] = {}
-    for case in cases:
-        if case.get("sk", "CASE") != "CASE":
-            continue
-        if month is not None and _month_of(case) != month:
-            continue
-        gss = str(case.get("gss_code") or "")
-        names.setdefault(gss, str(case.get("la_name") or gss))
-        by_la.setdefault(gss, []).append(_facts(case, first_answer.get(str(case.get("case_id")))))
-    label = month or "all"
-    rows = [_row(label, gss, names[gss], by_la[gss]) for gss in sorted(by_la, key=lambda g: (names[g].lower(), g))]
-    rows.append(_row(label, ALL, "All authorities", [f for facts in by_la.values() for f in facts]))
-    return rows
+    return monthly_rows(cases, answers, month, min_cases=min_cases, monitoring=monitoring)
 
 
-def report_for_run(result: dict[str, Any], month: str | None = None) -> list[dict[str, Any]]:
+def report_for_run(
+    result: dict[str, Any], month: str | None = None, min_cases: int = DEFAULT_MIN_CASES
+) -> list[dict[str, Any]]:
     """The report for the result of `advocacy run` (its cases carry status, reminders_sent, escalated,
-    working_days_to_answer, answer, first_sent). A run is one period: by default every case counts."""
-    return monthly_report(list(result.get("cases", [])), [], month)
+    working_days_to_answer, answer, advocacy_before_contact, first_sent; its `monitoring` the latest
+    snapshot). A run is one period: by default every case counts."""
+    return monthly_report(list(result.get("cases", [])), [], month, min_cases, result.get("monitoring"))
 
 
 def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
@@ -190,26 +87,60 @@ def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
     out = [
         f"Report for {period}: {total['cases_opened']} cases opened, {total['answered']} answered, "
         f"{total['answered_before_reminder']} before any reminder "
-        f"(habitual referral {total['habitual_referral_rate'] or 'n/a'}), "
+        f"(prompt answers {total['prompt_answer_rate'] or 'n/a'}), "
         f"{total['answered_after_reminder']} after reminders, {total['escalated']} escalated, "
         f"{total['unresolved']} unresolved, {total['still_open']} still open.",
+        _habitual_line(total),
     ]
     if total["median_working_days_to_answer"] != "":
         out.append(f"Median time to answer: {total['median_working_days_to_answer']} working days.")
     answers = ", ".join(f"{a.replace('_', ' ')} {total[f'answer_{a}']}" for a in ANSWERS)
     out.append(f"Answers: {answers}.")
+    if total["snapshot_date"]:
+        out.append(_monitoring_line(total))
     authorities = rows[:-1]
     if authorities:
         width = max(len(r["la_name"]) for r in authorities)
         out.append("")
-        out.append(f"  {'Authority'.ljust(width)}  opened  before reminder  after  escalated  unresolved  median days")
+        out.append(
+            f"  {'Authority'.ljust(width)}  opened  before reminder  after  escalated  unresolved  median days"
+            "  habitual referral (95% interval)  rank"
+        )
         for r in authorities:
+            habitual = (
+                f"{r['habitual_referral_rate']} of {r['habitual_referral_cases']} "
+                f"({r['habitual_referral_ci_low']}-{r['habitual_referral_ci_high']})"
+                if r["habitual_referral_cases"]
+                else "n/a"
+            )
             out.append(
                 f"  {r['la_name'].ljust(width)}  {r['cases_opened']:>6}  {r['answered_before_reminder']:>15}  "
                 f"{r['answered_after_reminder']:>5}  {r['escalated']:>9}  {r['unresolved']:>10}  "
-                f"{r['median_working_days_to_answer']!s:>11}"
+                f"{r['median_working_days_to_answer']!s:>11}  {habitual:>32}  {r['habitual_referral_rank']!s:>4}"
             )
     return out
+
+
+def _habitual_line(total: dict[str, Any]) -> str:
+    if not total["habitual_referral_cases"]:
+        return "Habitual referral: n/a (no answer with children placed said yes or no)."
+    return (
+        f"Habitual referral: {total['habitual_referral_rate']} of {total['habitual_referral_cases']} answers "
+        f"with children placed said every child had an advocate (or a referral) before Help at Hand got in "
+        f"touch (95% interval {total['habitual_referral_ci_low']} to {total['habitual_referral_ci_high']}); "
+        f"{total['habitual_referral_dont_know']} did not know."
+    )
+
+
+def _monitoring_line(total: dict[str, Any]) -> str:
+    head = f"Ratings snapshot of {total['snapshot_date']}: {total['snapshot_inadequate']} homes rated Inadequate"
+    if not total["snapshot_compared_with"]:
+        return head + " (a baseline: nothing before it to compare with)."
+    return (
+        f"{head}; against {total['snapshot_compared_with']}: {total['snapshot_newly_inadequate']} newly, "
+        f"{total['snapshot_still_inadequate']} still, {total['snapshot_no_longer_inadequate']} no longer; "
+        f"{total['snapshot_unnotified_inadequate_homes']} newly Inadequate homes no notification covered."
+    )
 
 
 # ------------------------------------------------------------------------------ the command
@@ -218,11 +149,9 @@ def previous_month(today: date | None = None) -> str:
     return f"{d.year - 1}-12" if d.month == 1 else f"{d.year}-{d.month - 1:02d}"
 
 
-def load_from_target(where: Where) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The CASE items of the cases table and every answer, from a deployed stack or `advocacy serve`."""
-    services = where.services()
-    cases = [c.document() for c in services.cases.all()]
-    return cases, services.answers.all()
+def load_from_target(where: Where, month: str | None, min_cases: int) -> list[dict[str, Any]]:
+    """The report's rows from a deployed stack or `advocacy serve` (`logic.report.MonthlyReport`)."""
+    return where.services().report.rows(month, min_cases=min_cases)
 
 
 @acts_on_a_system
@@ -239,19 +168,26 @@ def cmd_report(
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(metavar="FILE.csv", help="Write the report as CSV here.")] = None,
+    min_cases: Annotated[
+        int,
+        typer.Option(
+            "--min-cases",
+            min=1,
+            help="Rank and compare an authority's habitual referral only with at least this many cases in the measure.",
+        ),
+    ] = DEFAULT_MIN_CASES,
     as_json: JsonFlag = False,
 ) -> None:
-    """The monthly report: per authority, answered before any reminder (habitual referral), after, escalated..."""
+    """The monthly report: per authority, habitual referral (with its 95% interval), prompt answers, ..."""
     try:
         chosen = None if month == "all" else check_month(month or previous_month())
         if run_json:
             result = run_result(run_json)
             if "cases" not in result:
                 raise CliError(f"{run_json} is not the JSON of `advocacy run --json`")
-            rows = report_for_run(result, chosen if month else None)
+            rows = report_for_run(result, chosen if month else None, min_cases)
         else:
-            cases, answers = load_from_target(where)
-            rows = monthly_report(cases, answers, chosen)
+            rows = load_from_target(where, chosen, min_cases)
     except ReportError as exc:
         raise CliError(str(exc)) from None
     if out:

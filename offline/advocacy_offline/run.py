@@ -284,6 +284,7 @@ class Runner:
         with self.env.reading() as services:
             histories = [services.cases.history(case_id) for case_id in self.case_ids(reports)]
             work = services.work.all()
+            snapshots = services.report.monitoring()
         out_cases: list[dict[str, Any]] = []
         for history in sorted((h for h in histories if h is not None), key=lambda h: h.case.case_id):
             case = history.case
@@ -343,6 +344,7 @@ class Runner:
             "poller_errors": len(self.env.poller_errors),
             # asynchronous events (S3, SNS, schedules) that failed after Lambda's retries
             "failed_events": len(self.env.failed_events),
+            "ratings_snapshots": len(snapshots),
             "function_errors": dict(sorted(Counter(c.function for c in self.env.calls if c.error).items())),
             "script_errors": len(self.errors),
         }
@@ -359,7 +361,11 @@ class Runner:
         totals.update({k: len(v) for k, v in staff.items()})
         work_items = sorted(
             (
-                {k: w[k] for k in ("kind", "case_id", "urn", "gss_code", "state", "input", "reason", "role") if k in w}
+                {
+                    k: w[k]
+                    for k in ("kind", "case_id", "urn", "gss_code", "state", "input", "reason", "role", "snapshot_date")
+                    if k in w
+                }
                 for w in work
             ),
             key=lambda w: (str(w["kind"]), str(w.get("case_id") or w.get("urn") or w.get("input") or "")),
@@ -369,6 +375,10 @@ class Runner:
             "work_items": work_items,
             "totals": totals,
             "staff_work_items": {**staff, "work_items": work_items},
+            # the latest ratings snapshot's figures, and every snapshot's in order (None: no snapshot uploaded)
+            "monitoring": {**snapshots[-1].figures(), "snapshots": [s.figures() for s in snapshots]}
+            if snapshots
+            else None,
             "faults": self.options.faults.report(),
             "files": [
                 {"file": r.get("file"), "status": r.get("status"), "reason": r.get("reason"), **r.get("counts", {})}

@@ -77,18 +77,11 @@ class Target:
         return Clients(boto3.Session(region_name=self.region))
 
     def services(self) -> Services[StaffSettings]:
-        settings = StaffSettings.from_mapping(
-            {
-                "retention_days": self.parameters.get("RetentionDays") or "730",
-                "cases_table": self.output("CasesTableName"),
-                "answers_table": self.output("AnswersTableName"),
-                "work_table": self.output("WorkTableName"),
-                "directory_table": self.output("DirectoryTableName"),
-                "case_queue_url": self.output("CaseQueueUrl"),
-                "case_dead_letter_queue_url": self.output("CaseDeadLetterQueueUrl"),
-                "state_machine_arn": self.output("CaseStateMachineArn"),
-            }
-        )
+        try:
+            settings = StaffSettings.from_outputs(self.outputs, self.parameters.get("RetentionDays"))
+        except KeyError as missing:
+            self.output(str(missing.args[0]))  # raises TargetError, naming the output the stack lacks
+            raise
         return Services(settings, self.clients(), self.clock)
 
 

@@ -16,6 +16,7 @@ from .domain.case import Case, CaseStatus
 from .domain.clock import Clock
 from .domain.contacts import Contacts
 from .domain.models import CaseMessage
+from .domain.snapshot import RatedHome, SnapshotSummary
 
 __all__ = [
     "Alerts",
@@ -41,6 +42,7 @@ __all__ = [
     "Mailer",
     "OutboxEntry",
     "SendPacer",
+    "Snapshots",
     "TaskTokens",
     "WorkItems",
     "Workflow",
@@ -169,6 +171,7 @@ class Cases(Protocol):
     def history(self, case_id: str) -> CaseHistory | None: ...
     def with_status(self, status: CaseStatus) -> list[Case]: ...
     def all(self) -> list[Case]: ...
+    def covered_homes(self, urns: Iterable[str]) -> set[str]: ...  # the URNs some case (open or not) is about
     # the email ledger
     def email(self, case_id: str, stage: int) -> EmailEntry | None: ...
     def begin_email(self, entry: EmailEntry, at: datetime) -> EmailEntry | None: ...
@@ -217,6 +220,15 @@ class WorkItems(Protocol):
     def open_items(self) -> list[dict[str, Any]]: ...
     def all(self) -> list[dict[str, Any]]: ...
     def done(self, item_id: str, *, by: str, note: str, at: datetime) -> bool: ...
+
+
+class Snapshots(Protocol):
+    """Ofsted's ratings snapshots: each one's in-scope homes and ratings, and its summary (monitoring figures)."""
+
+    def save_homes(self, summary: SnapshotSummary, homes: Sequence[RatedHome]) -> None: ...
+    def put_summary(self, summary: SnapshotSummary) -> None: ...  # written last: the snapshot is then complete
+    def summaries(self) -> list[SnapshotSummary]: ...  # every complete snapshot, in order (`SnapshotSummary.order`)
+    def homes(self, summary: SnapshotSummary) -> dict[str, RatedHome]: ...  # by URN
 
 
 class Mailer(Protocol):

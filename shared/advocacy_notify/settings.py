@@ -74,6 +74,10 @@ class Alerts(FunctionSettings):
     alert_topic_arn: Name
 
 
+class RatingsTable(FunctionSettings):
+    ratings_table: Name
+
+
 class LinksTable(FunctionSettings):
     links_table: Name
 
@@ -139,7 +143,7 @@ class Mail(LinkSecret, HelpAtHandContact, Chase):
 
 
 # ------------------------------------------------------------------ one class per function
-class IngestSettings(CasesTable, WorkTable, Alerts, CaseQueue):
+class IngestSettings(CasesTable, WorkTable, Alerts, CaseQueue, RatingsTable):
     pass
 
 
@@ -171,5 +175,25 @@ class ReconcileSettings(CasesTable, WorkTable, Alerts, CaseQueue, Workflow):
     pass
 
 
-class StaffSettings(CasesTable, AnswersTable, WorkTable, DirectoryTable, CaseQueue, DeadLetters, Workflow):
+class StaffSettings(
+    CasesTable, AnswersTable, WorkTable, DirectoryTable, CaseQueue, DeadLetters, Workflow, RatingsTable
+):
     """What the staff commands act on (a deployed stack's outputs, or the offline twin's)."""
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, str], retention_days: str | None) -> StaffSettings:
+        """From a stack's outputs (template.yaml `Outputs`) and its RetentionDays. Raises KeyError naming the
+        output a stack deployed from an older template lacks."""
+        return cls.from_mapping(
+            {
+                "retention_days": retention_days or "730",
+                "cases_table": outputs["CasesTableName"],
+                "answers_table": outputs["AnswersTableName"],
+                "work_table": outputs["WorkTableName"],
+                "directory_table": outputs["DirectoryTableName"],
+                "ratings_table": outputs["RatingsTableName"],
+                "case_queue_url": outputs["CaseQueueUrl"],
+                "case_dead_letter_queue_url": outputs["CaseDeadLetterQueueUrl"],
+                "state_machine_arn": outputs["CaseStateMachineArn"],
+            }
+        )

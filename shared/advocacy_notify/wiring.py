@@ -24,6 +24,7 @@ from .adapters.directory_table import DynamoDirectory
 from .adapters.dynamo import Table
 from .adapters.links_table import DynamoLinks
 from .adapters.pacer import DynamoSendPacer
+from .adapters.ratings_table import DynamoSnapshots
 from .adapters.s3 import S3Files
 from .adapters.secrets import SecretsLinkKey
 from .adapters.ses import SesMailer
@@ -36,9 +37,11 @@ from .domain.models import CaseMessage
 from .logic.delivery import RecordDelivery
 from .logic.gauge import MeasureGauge
 from .logic.ingest import Ingest
+from .logic.monitoring import RecordSnapshot
 from .logic.notify import HandleCaseMessage, StartCase
 from .logic.outbox import DeliverEffects
 from .logic.reconcile import Reconcile
+from .logic.report import MonthlyReport
 from .logic.respond import Respond
 from .logic.staff import Staff
 from .logic.workflow import AwaitAnswer, MailConfig, MarkCase, SendStage
@@ -87,6 +90,10 @@ class Services(Generic[SettingsT]):
     @cached_property
     def work(self) -> DynamoWorkItems:
         return DynamoWorkItems(self._table(self.need(s.WorkTable).work_table), self.settings.retention_days)
+
+    @cached_property
+    def snapshots(self) -> DynamoSnapshots:
+        return DynamoSnapshots(self._table(self.need(s.RatingsTable).ratings_table), self.settings.retention_days)
 
     @cached_property
     def alerts(self) -> SnsAlerts:
@@ -140,7 +147,18 @@ class Services(Generic[SettingsT]):
             alerts=self.alerts,
             clock=self.clock,
             retention_days=self.settings.retention_days,
+            monitor=self.monitor,
         )
+
+    @cached_property
+    def monitor(self) -> RecordSnapshot:
+        return RecordSnapshot(
+            snapshots=self.snapshots, cases=self.cases, work=self.work, alerts=self.alerts, clock=self.clock
+        )
+
+    @cached_property
+    def report(self) -> MonthlyReport:
+        return MonthlyReport(cases=self.cases, answers=self.answers, snapshots=self.snapshots)
 
     @cached_property
     def start_case(self) -> StartCase:

@@ -304,6 +304,19 @@ EMITTED: dict[str, set[tuple[str, tuple[str, ...]]]] = {
     "OverdueCases": {("gauge", ("status",))},
     "WaitingCases": {("gauge", ("status",))},
     "StaffWorkItemsOpen": {("gauge", ())},
+    "HabitualReferralAnswered": {("respond", ())},
+    "HabitualReferralYes": {("respond", ())},
+    **{
+        m: {("ingest", ())}
+        for m in (
+            "RatingsSnapshots",
+            "InadequateHomes",
+            "NewlyInadequateHomes",
+            "StillInadequateHomes",
+            "NoLongerInadequateHomes",
+            "UnnotifiedInadequateHomes",
+        )
+    },
     **{
         f"Reconciler{m}": {("reconcile", ())}
         for m in ("Requeued", "EffectsDelivered", "EffectsFailing", "EmailsUncertain", "WorkflowsFailed")
@@ -319,12 +332,16 @@ def sam() -> dict[str, Any]:
 
 
 def _dashboard_metrics(sam: dict[str, Any]) -> list[list[Any]]:
-    body = sam["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    doc = json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
+    """Every metric of the dashboard's widgets (metric math expressions aside: see the test of those)."""
     out = []
-    for w in doc["widgets"]:
-        out += w.get("properties", {}).get("metrics", [])
+    for w in _widgets(sam):
+        out += [m for m in w.get("properties", {}).get("metrics", []) if not isinstance(m[0], dict)]
     return out
+
+
+def _widgets(sam: dict[str, Any]) -> list[dict[str, Any]]:
+    body = sam["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    return list(json.loads(re.sub(r"\$\{[^}]+\}", "X", body))["widgets"])
 
 
 def test_services_are_the_functions_service_names(sam: dict[str, Any]) -> None:
@@ -365,8 +382,41 @@ def test_dashboard_uses_emitted_metrics_with_their_dimensions(sam: dict[str, Any
         "DaysToAnswer",
         "DeliveryFailures",
         "StaffWorkItemsOpen",
+        "HabitualReferralAnswered",
+        "HabitualReferralYes",
+        "InadequateHomes",
+        "NewlyInadequateHomes",
+        "UnnotifiedInadequateHomes",
     }
     assert wanted <= seen
+
+
+def test_dashboard_expressions_use_metrics_of_their_widget(sam: dict[str, Any]) -> None:
+    """Metric math (the habitual-referral rate, yes / answered) names metrics of its own widget by their ids."""
+    expressions = 0
+    for widget in _widgets(sam):
+        metrics = widget.get("properties", {}).get("metrics", [])
+        ids = {p["id"] for m in metrics for p in m if isinstance(p, dict) and "id" in p and "expression" not in p}
+        for m in metrics:
+            for p in m:
+                if isinstance(p, dict) and "expression" in p:
+                    expressions += 1
+                    names = set(re.findall(r"[a-z][a-z0-9_]*", p["expression"]))
+                    assert names, p["expression"]
+                    assert names <= ids, f"{p['expression']} names metrics not in its widget ({ids})"
+    assert expressions >= 1
+
+
+def test_the_habitual_referral_by_authority_widget_reads_what_respond_logs(sam: dict[str, Any]) -> None:
+    """The Logs Insights widget filters on the respond handler's log message and sums its field."""
+    query = next(w for w in _widgets(sam) if w["type"] == "log")["properties"]["query"]
+    source = (PROJECT / "functions" / "respond" / "app.py").read_text(encoding="utf-8")
+    message = re.search(r"message = '([^']+)'", query)
+    assert message
+    assert f'"{message.group(1)}"' in source
+    assert "habitual_referral_yes" in query
+    assert '"habitual_referral_yes"' in source
+    assert "by gss_code, bin(1mo)" in query
 
 
 def test_dashboard_covers_functions_queues_state_machine_and_ses(sam: dict[str, Any]) -> None:

@@ -93,3 +93,27 @@ def test_an_expired_link_says_so() -> None:
     _case_id, link = _waiting(w)
     w.clock.advance(days=120)
     assert w.respond().show_form(link, action_url="/x").outcome == "expired"
+
+
+def test_an_answer_says_its_part_in_the_habitual_referral_measure() -> None:
+    """What the respond handler emits (HabitualReferralAnswered/Yes) is the use case's figure: yes, no, or out."""
+    seen = {}
+    for answer, before in [
+        ("confirmed", "yes"),
+        ("referrals_in_progress", "no"),
+        ("confirmed", "unknown"),
+        ("no_children_placed", ""),
+    ]:
+        w = World()
+        _case_id, link = _waiting(w)
+        count = "0" if answer == "no_children_placed" else "2"
+        fields = {**FIELDS, "answer": answer, "advocacy_before_contact": before, "children_count": count}
+        page = w.respond().submit(link, fields, action_url=f"/respond/{link}")
+        assert page.outcome == "answered"
+        seen[(answer, before)] = (page.habitual_referral, page.gss_code)
+    assert seen == {
+        ("confirmed", "yes"): (True, "E08000035"),
+        ("referrals_in_progress", "no"): (False, "E08000035"),
+        ("confirmed", "unknown"): (None, "E08000035"),
+        ("no_children_placed", ""): (None, "E08000035"),
+    }

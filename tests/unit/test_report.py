@@ -48,7 +48,7 @@ def answer(case_id: str, kind: str, reminders: int, escalated: bool, days: int) 
 
 
 CASES = [
-    # Leeds: two answered at once (habitual), one after a reminder, one unresolved after escalation
+    # Leeds: two answered at once (prompt), one after a reminder, one unresolved after escalation
     case("L1", LEEDS, "Leeds", "confirmed", reminders_sent=0, answer="confirmed", working_days_to_answer=2),
     case("L2", LEEDS, "Leeds", "referrals_in_progress", reminders_sent=0),
     case("L3", LEEDS, "Leeds", "confirmed", reminders_sent=1),
@@ -86,7 +86,8 @@ def test_figures_per_authority_and_overall() -> None:
     assert leeds["answered"] == 3
     assert leeds["answered_before_reminder"] == 2
     assert leeds["answered_after_reminder"] == 1
-    assert leeds["habitual_referral_rate"] == "50.0%"
+    assert leeds["prompt_answer_rate"] == "50.0%"  # the old "habitual referral" measure, renamed (issue 13)
+    assert (leeds["habitual_referral_rate"], leeds["habitual_referral_cases"]) == ("", 0)  # nobody was asked
     assert leeds["escalated"] == 1
     assert leeds["unresolved"] == 1
     assert leeds["median_working_days_to_answer"] == 4
@@ -108,7 +109,7 @@ def test_figures_per_authority_and_overall() -> None:
     assert total["answered"] == 4
     assert total["answered_before_reminder"] == 2
     assert total["answered_after_reminder"] == 2
-    assert total["habitual_referral_rate"] == "25.0%"
+    assert total["prompt_answer_rate"] == "25.0%"
     assert total["median_working_days_to_answer"] == 5.5  # of 2, 4, 7, 16
     assert set(rows[0]) == set(COLUMNS)
 
@@ -178,7 +179,7 @@ def test_report_for_a_run_result() -> None:
     assert (total["escalated"], total["unresolved"], total["median_working_days_to_answer"]) == (2, 1, 10)
     assert report_for_run(result, "2026-11")[-1]["cases_opened"] == 0
     text = "\n".join(summary_lines(report_for_run(result)))
-    assert "habitual referral 33.3%" in text
+    assert "prompt answers 33.3%" in text
 
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+44 1234", "-2+3", "\tTab", "\rCR", "  =1+1"]

@@ -184,3 +184,66 @@ def test_a_home_listed_twice_keeps_its_latest_inspection(tmp_path: Path) -> None
     assert snapshot.homes["SC000001"].rating == "Good"
     assert snapshot.homes["SC000002"].rating == "Good"
     assert snapshot.inadequate == frozenset()
+
+
+# --- every year's provider-level header makes a snapshot --------------------------------------------------------------
+def _provider_headers() -> list[tuple[str, list[str]]]:
+    """The provider-level headers of every year's real export (`headers_by_year.txt`) that carry a judgement."""
+    path = REAL_DATA / "ofsted" / "headers_by_year.txt"
+    if not path.is_file():
+        pytest.fail(f"the real exports' headers are missing: {path} (set ADVOCACY_SHARED_DATA)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks = [(lines[i][3:], lines[i + 1].split(" | ")) for i, line in enumerate(lines[:-1]) if line.startswith("## ")]
+    return [
+        (title, [c.replace("\\n", "\n") for c in cells])
+        for title, cells in blocks
+        if "URN" in cells and any(_judgement(c) for c in cells)
+    ]
+
+
+def _judgement(header: str) -> bool:
+    h = header.strip().lower()
+    return ("overall effectiveness" in h or "overall experiences" in h) and not h.startswith("previous")
+
+
+PROVIDER_HEADERS = _provider_headers()
+
+
+def _cell(header: str, rating: str, urn: str) -> str:
+    h = header.strip().lower()
+    if h == "urn":
+        return urn
+    if h == "provision type":
+        return "Children's home"
+    if _judgement(h):
+        return rating
+    if "date" in h and "inspection" in h and "publication" not in h:
+        return "14/02/2023"
+    if h in ("reg status", "registration status"):
+        return "Active"
+    if h == "local authority":
+        return "Leeds"
+    return "x"
+
+
+def test_the_headers_of_the_years_were_found() -> None:
+    assert len(PROVIDER_HEADERS) >= 15  # 2015-2025 CSVs and the provider sheets of the workbooks
+
+
+@pytest.mark.parametrize(("title", "header"), PROVIDER_HEADERS, ids=[t[:60] for t, _ in PROVIDER_HEADERS])
+def test_every_years_provider_export_is_a_snapshot(tmp_path: Path, title: str, header: list[str]) -> None:
+    """A file in that year's layout, titled "as at 31 March 2024", is a snapshot of its two homes."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["Children's social care providers and places as at 31 March 2024"])
+    w.writerow([])
+    w.writerow(header)
+    w.writerow([_cell(h, "Inadequate", "SC111111") for h in header])
+    w.writerow([_cell(h, "Good", "SC222222") for h in header])
+    path = tmp_path / "ratings.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    snapshot = _snapshot(path)
+    assert snapshot.date == dt.date(2024, 3, 31), title
+    assert {urn: h.rating for urn, h in snapshot.homes.items()} == {"SC111111": "Inadequate", "SC222222": "Good"}
+    assert snapshot.inadequate == {"SC111111"}
+    assert snapshot.rejected == ()

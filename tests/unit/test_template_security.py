@@ -45,7 +45,7 @@ def test_every_role_is_inline_and_least_privilege(cfn: dict[str, Any]) -> None:
 
 def test_tables_are_encrypted_recoverable_and_expire(cfn: dict[str, Any]) -> None:
     tables = _resources(cfn, "AWS::DynamoDB::Table")
-    assert len(tables) == 7  # cases, links, answers, directory, work items, idempotency, send rate
+    assert len(tables) == 8  # cases, links, answers, directory, work items, ratings snapshots, idempotency, send rate
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name

@@ -15,9 +15,11 @@ from advocacy_notify.domain.schedule import Timers
 from advocacy_notify.logic.delivery import RecordDelivery
 from advocacy_notify.logic.gauge import MeasureGauge
 from advocacy_notify.logic.ingest import Ingest
+from advocacy_notify.logic.monitoring import RecordSnapshot
 from advocacy_notify.logic.notify import HandleCaseMessage, StartCase
 from advocacy_notify.logic.outbox import DeliverEffects
 from advocacy_notify.logic.reconcile import Reconcile
+from advocacy_notify.logic.report import MonthlyReport
 from advocacy_notify.logic.respond import Respond
 from advocacy_notify.logic.staff import Staff
 from advocacy_notify.logic.workflow import AwaitAnswer, MailConfig, MarkCase, SendStage
@@ -36,6 +38,7 @@ from tests.fakes import (
     InMemoryCases,
     InMemoryDirectory,
     InMemoryLinks,
+    InMemorySnapshots,
     InMemoryWork,
 )
 
@@ -62,6 +65,7 @@ class World:
     alerts: FakeAlerts = field(default_factory=FakeAlerts)
     files: FakeFiles = field(default_factory=FakeFiles)
     queue: FakeQueue = field(default_factory=FakeQueue)
+    snapshots: InMemorySnapshots = field(default_factory=InMemorySnapshots)
     dead_letters: FakeDeadLetters = field(default_factory=FakeDeadLetters)
     timers: Timers = field(default_factory=Timers)
 
@@ -115,8 +119,17 @@ class World:
             alerts=self.alerts,
             clock=self.clock,
             retention_days=730,
+            monitor=self.monitor(),
             directory=AuthorityDirectory.default(),
         )
+
+    def monitor(self) -> RecordSnapshot:
+        return RecordSnapshot(
+            snapshots=self.snapshots, cases=self.cases, work=self.work, alerts=self.alerts, clock=self.clock
+        )
+
+    def report(self) -> MonthlyReport:
+        return MonthlyReport(cases=self.cases, answers=self.answers, snapshots=self.snapshots)
 
     def start_case(self) -> StartCase:
         return StartCase(cases=self.cases, workflow=self.workflow, clock=self.clock, retention_days=730)

@@ -1,7 +1,8 @@
 """The cases table's repository: case records, the email ledger, events, home x authority locks and the outbox.
 
 Items (pk `case_id`, sk `sk`):
-- `CASE`: the case record (`domain.case.Case`); the `status-index` GSI (status, opened_at) lists them by status.
+- `CASE`: the case record (`domain.case.Case`); the `status-index` GSI (status, opened_at) lists them by status,
+  and the `urn-index` GSI (urn, keys only) finds the cases of a home.
 - `EMAIL#<stage>`: the email ledger - the intent to send is written before SES is called; while it says
   `sending` it carries `status = "email-sending"`, so the reconciler finds stuck ones through the GSI.
 - `EVENT#<time>#<n>`: what happened, for staff (`cases show`).
@@ -26,6 +27,7 @@ from .dynamo import ConditionFailed, Table, nullable, status_in, transact
 CASE = "CASE"
 PAIR = "PAIR"
 STATUS_INDEX = "status-index"
+URN_INDEX = "urn-index"  # the cases of a home (keys only): is a home covered by any case?
 OUTBOX = "outbox"  # the status of a pending outbox entry in the status index
 SENDING = "email-sending"  # the status of a ledger entry while SES is being called, in the status index
 
@@ -224,6 +226,14 @@ class DynamoCases:
 
     def all(self) -> list[Case]:
         return [Case.model_validate(i) for i in self.table.scan("sk = :c", values={":c": CASE})]
+
+    def covered_homes(self, urns: Iterable[str]) -> set[str]:
+        """The URNs among `urns` that some case (open or closed) is about: one query of the URN index each."""
+        return {
+            urn
+            for urn in dict.fromkeys(urns)
+            if any(i.get("sk") == CASE for i in self.table.query("urn", urn, index=URN_INDEX))
+        }
 
     # ------------------------------------------------------------------ the email ledger
     def email(self, case_id: str, stage: int) -> EmailEntry | None:

@@ -4,11 +4,14 @@ Nothing is lost: every case is claimed in the cases table before it is queued an
 a claim never marked queued is queued again on the next delivery. Repeats of the same ratings (the same S3
 event twice, or the same file uploaded again) queue nothing new, and a new rating for a home and authority
 whose case is still open joins that case (a staff work item) instead of starting a second chase.
+
+A ratings snapshot (a file with no placing-authority column: Ofsted's ratings of every home) opens no case:
+it is stored and compared with the snapshot before it (`logic/monitoring.py`), and its report says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
@@ -18,8 +21,10 @@ from ..domain.case import Case
 from ..domain.models import CaseMessage
 from ..domain.ofsted import FileUnreadable, OfstedFile, open_ofsted
 from ..domain.pipeline import Counts, HomeOut, case_message, process
+from ..domain.snapshot import read_snapshot
 from ..ports import Alerts, CaseQueue, Cases, Claim, Clock, Files, WorkItems
 from .ingest_report import ReportWriter
+from .monitoring import RecordSnapshot, SnapshotOutcome
 
 REPORT_SUFFIX = ".report.json"
 MAX_LISTED = 500  # rows listed by number in one work item; the report lists them all
@@ -37,9 +42,16 @@ class IngestResult:
     joined: int = 0
     work_items: int = 0  # staff work items this file raised
     report_key: str | None = None
+    snapshot: SnapshotOutcome | None = None  # a ratings snapshot: what monitoring made of it
 
     def summary(self) -> dict[str, Any]:
-        return {**{k: v for k, v in asdict(self).items() if k != "counts"}, **asdict(self.counts)}
+        """Counts, keys and dates only: safe to log."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in {"counts", "snapshot"}}
+        out.update(asdict(self.counts))
+        if self.snapshot is not None:
+            figures = self.snapshot.summary.figures()
+            out["snapshot"] = {**figures, "already_recorded": self.snapshot.already_recorded}
+        return out
 
 
 def object_key(raw_key: str) -> str:
@@ -110,10 +122,11 @@ class Ingest:
         alerts: Alerts,
         clock: Clock,
         retention_days: int,
+        monitor: RecordSnapshot,
         directory: AuthorityDirectory | None = None,
     ) -> None:
         self.files, self.cases, self.queue, self.work, self.alerts = files, cases, queue, work, alerts
-        self.clock, self.retention_days = clock, retention_days
+        self.clock, self.retention_days, self.monitor = clock, retention_days, monitor
         self.directory = directory or AuthorityDirectory.default()
 
     def __call__(self, bucket: str, key: str, version_id: str | None = None) -> IngestResult:
@@ -131,6 +144,8 @@ class Ingest:
                 except FileUnreadable as exc:
                     return self._unreadable(result, exc.reason)
                 with file:
+                    if file.is_ratings_snapshot:
+                        return self._snapshot(result, file, version_id)
                     for outcome in process(file, self.directory):
                         result.counts.add(outcome)
                         writer.add(outcome)
@@ -142,14 +157,7 @@ class Ingest:
                 claims.flush()
             result.queued, result.already_known, result.joined = claims.queued, claims.already_known, claims.joined
             head = {
-                "file": {
-                    "bucket": bucket,
-                    "key": key,
-                    "version_id": version_id,
-                    "format": file.format,
-                    "sheet": file.sheet,
-                    "header_row": file.header_row,
-                },
+                "file": self._file_facts(result, file, version_id),
                 "status": result.status,
                 "counts": {
                     **asdict(result.counts),
@@ -165,6 +173,67 @@ class Ingest:
         finally:
             writer.close()
         return result
+
+    @staticmethod
+    def _file_facts(result: IngestResult, file: OfstedFile, version_id: str | None) -> dict[str, Any]:
+        return {
+            "bucket": result.bucket,
+            "key": result.key,
+            "version_id": version_id,
+            "format": file.format,
+            "sheet": file.sheet,
+            "header_row": file.header_row,
+        }
+
+    def _snapshot(self, result: IngestResult, file: OfstedFile, version_id: str | None) -> IngestResult:
+        """A ratings snapshot: stored and compared (monitoring), its report written; no case is opened."""
+        snapshot = read_snapshot(file)
+        counts = result.counts
+        counts.rows_read, counts.homes = file.data_rows, len(snapshot.homes)
+        counts.skipped, counts.rejected = snapshot.skipped, len(snapshot.rejected)
+        outcome = self.monitor(snapshot, result.key)
+        result.snapshot = outcome
+        assert result.report_key is not None
+        self.files.put_json(
+            result.bucket,
+            result.report_key,
+            {
+                "file": self._file_facts(result, file, version_id),
+                "status": result.status,
+                "kind": "ratings_snapshot",
+                "counts": asdict(counts),
+                "snapshot": {
+                    **outcome.summary.figures(),
+                    "already_recorded": outcome.already_recorded,
+                    "inadequate_homes": sorted(snapshot.inadequate),
+                    "newly_inadequate_homes": list(outcome.newly_inadequate),
+                    "unnotified_inadequate_homes_listed": list(outcome.unnotified),
+                },
+                "cases": [],
+                "rejected": [{"row": r.row, "errors": list(r.errors)} for r in snapshot.rejected],
+            },
+        )
+        result.work_items = outcome.work_items + self._rejected_rows(result)
+        if result.counts.rejected:
+            self.alerts.alert(
+                "advocacy-notify: staff work items from an Ofsted file",
+                {"key": result.key, "rejected_rows": result.counts.rejected, "report": result.report_key},
+            )
+        return result
+
+    def _rejected_rows(self, result: IngestResult) -> int:
+        if not result.counts.rejected:
+            return 0
+        return int(
+            self.work.raise_item(
+                "rejected_rows",
+                result.key,
+                self.clock.now(),
+                object_key=result.key,
+                count=result.counts.rejected,
+                report=result.report_key,
+            )
+        )
 
     def _unreadable(self, result: IngestResult, reason: str) -> IngestResult:
         result.status, result.reason = "unreadable", reason
@@ -203,15 +272,7 @@ class Ingest:
             raised += self.work.raise_item(
                 "no_placing_authority", f"{result.key}#{urn}", now, urn=urn, object_key=result.key
             )
-        if result.counts.rejected:
-            raised += self.work.raise_item(
-                "rejected_rows",
-                result.key,
-                now,
-                object_key=result.key,
-                count=result.counts.rejected,
-                report=result.report_key,
-            )
+        raised += self._rejected_rows(result)
         if writer.unresolved or writer.no_placing or result.counts.rejected:
             self.alerts.alert(
                 "advocacy-notify: staff work items from an Ofsted file",

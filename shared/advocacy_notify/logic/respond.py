@@ -11,6 +11,7 @@ from ..domain.answers import AnswerForm, parse_answer_form
 from ..domain.case import Case
 from ..domain.clock import iso, uk_date, working_days_between
 from ..domain.emails import HelpAtHand
+from ..domain.measures import habitual_referral
 from ..domain.models import AnswerKind
 from ..ports import AnswerRecord, Answers, Cases, Clock, LinkRecord, Links, OutboxEntry, WorkItems
 from ..render.pages import (
@@ -31,6 +32,8 @@ class Page:
     outcome: str  # form | invalid | answered | already_answered | expired | not_found | error
     working_days: int | None = None  # when answered: working days from the first email to the answer
     answer: str | None = None  # when answered: the answer kind
+    habitual_referral: bool | None = None  # when answered: its part in the measure (None: not in it)
+    gss_code: str | None = None  # when answered: the authority
 
 
 class Respond:
@@ -108,7 +111,15 @@ class Respond:
             )
         self.effects.deliver(effects)  # what fails here stays in the outbox: the reconciler delivers it
         page = confirmation_page(self._form_case(case), form)
-        return Page(200, page, "answered", working_days=answer.working_days_to_answer, answer=form.answer.value)
+        return Page(
+            200,
+            page,
+            "answered",
+            working_days=answer.working_days_to_answer,
+            answer=form.answer.value,
+            habitual_referral=habitual_referral(form.answer.value, form.advocacy_before_contact),
+            gss_code=case.gss_code,
+        )
 
     @staticmethod
     def _answer_record(record: LinkRecord, case: Case, form: AnswerForm, now: datetime) -> AnswerRecord:
