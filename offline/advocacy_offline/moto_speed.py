@@ -90,7 +90,19 @@ def fast_moto() -> Iterator[None]:
         _item_level_rollback(),
         _plain_json_answers(),
         _one_parse_per_json_path(),
+        _one_parse_per_definition(),
     ):
+        yield
+
+
+@contextmanager
+def _one_parse_per_definition() -> Iterator[None]:
+    import functools
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(functools.lru_cache(maxsize=64)(parse))):
         yield
 
 
