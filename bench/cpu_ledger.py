@@ -38,6 +38,7 @@ class CpuLedger:
 
     def __init__(self) -> None:
         self.seconds: Counter[str] = Counter()
+        self.entries: Counter[str] = Counter()  # how many times each layer was entered (AWS calls, invocations)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._driver = threading.get_ident()
@@ -62,6 +63,8 @@ class CpuLedger:
     def layer(self, name: str) -> Iterator[None]:
         state = self._state()
         self._charge(state, time.thread_time())
+        with self._lock:
+            self.entries[name] += 1
         state[0].append(name)
         try:
             yield

@@ -24,7 +24,7 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from bench import gen  # noqa: E402
-from bench.cpu_ledger import CpuLedger  # noqa: E402
+from bench.cpu_ledger import CLIENT, CpuLedger  # noqa: E402
 
 START = dt.date(2026, 11, 24)  # a Tuesday; the run's simulated time starts at 09:00 UTC on it
 PER_HOME = 2
@@ -104,6 +104,7 @@ class ChaseRun:
     handler_cpu_with_aws_s: float  # the handlers' CPU with their AWS calls as the twin answers them in-process
     handler_cpu_by_function: dict[str, float] = field(default_factory=dict)
     invocations: dict[str, int] = field(default_factory=dict)
+    aws_calls: int = 0  # requests through botocore clients (the handlers', the twin's and the runner's)
     timers: Any = None
 
 
@@ -144,6 +145,7 @@ def run(path: Path, *, log_path: Path, ledger: bool = True) -> ChaseRun:
         handler_cpu_by_function={k: round(v, 3) for k, v in book.handler_seconds().items()},
         handler_cpu_with_aws_s=sum(c.cpu_seconds for c in calls),
         invocations=dict(sorted(Counter(c.function for c in calls).items())),
+        aws_calls=book.entries[CLIENT],
         timers=timers,
     )
 
@@ -168,6 +170,7 @@ def main(argv: list[str]) -> int:
                 "cpu_s": round(chase.cpu_s, 2),
                 "handler_cpu_s": round(chase.handler_cpu_s, 2),
                 "handler_cpu_with_aws_s": round(chase.handler_cpu_with_aws_s, 2),
+                "aws_calls": chase.aws_calls,
                 "layers_s": chase.layers_s,
                 "handler_cpu_by_function": chase.handler_cpu_by_function,
                 "invocations": chase.invocations,
