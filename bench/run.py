@@ -1227,9 +1227,11 @@ def doc_context(r: dict[str, Any]) -> dict[str, Any]:
         "rss": r["ingest_rss_ratio_100k_vs_10k"] <= AIM_RSS_GROWTH,
         "sqs": r["sqs_calls_per_case"] <= AIM_SQS_CALLS_PER_CASE + 0.0005,
     }
-    fc = r.get("full_chase")
-    met["full_chase"] = bool(fc) and fc["offline_full_chase_cases_per_s"] >= AIM_FULL_CHASE_CASES_PER_S
     met["all"] = all(met.values()) and not imp["misses"]
+    fc = r.get("full_chase")
+    if fc:  # results from before the full chase was measured have no such aim
+        met["full_chase"] = fc["offline_full_chase_cases_per_s"] >= AIM_FULL_CHASE_CASES_PER_S
+        met["all"] = met["all"] and met["full_chase"]
     base_us = 1e6 / r["csv_baseline_rows_per_s"]
     ms_per_case_on_aws = rss["aws_requests_per_case"] * 4 + rss["ingest_ms_per_case_without_network"]
     base_it = imp["importtime"]["baseline"]
@@ -1280,9 +1282,9 @@ def doc_context(r: dict[str, Any]) -> dict[str, Any]:
         },
         "rss_runs": [(*key.split(":"), run) for key, run in runs.items()],
         "what_runs": {
-            "null": "Ingest use case, AWS double",
+            "null": "ingest, AWS double",
             "domain": "domain path only",
-            "moto": "Ingest use case, moto in-process",
+            "moto": "ingest, moto in-process",
         },
         "memory_for_1m_rows_mb": rss["growth_bytes_per_case"] * 1.9 * 1e6 / 1024 / 1024,
         "on_aws": {
