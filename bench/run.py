@@ -601,6 +601,7 @@ def child_ingest_rss(path: Path, transport: str) -> dict[str, Any]:
         settings = _moto_resources(
             {s: aws.client(s) for s in ("s3", "dynamodb", "sqs", "sns")}, settings, bucket, key, path
         )
+        calls.clear()  # the set-up's requests are not ingest's
     else:
         dropped = install_null_aws(events, path)
 
