@@ -406,6 +406,33 @@ class Generator:
         for _ in range(n):
             yield self.row()
 
+    def chase_rows(self, homes: int, per_home: int) -> Iterator[Row]:
+        """``homes`` in-scope homes rated Inadequate, each with ``per_home`` distinct placing authorities
+        written by their canonical names: every name resolves, so the file opens exactly
+        ``homes * per_home`` cases (the full-chase benchmark's file)."""
+        for _ in range(homes):
+            home_la = self._authority()
+            chosen: list[Authority] = []
+            while len(chosen) < per_home:
+                la = self._authority()
+                if la not in chosen:
+                    chosen.append(la)
+            self._n += 1
+            row = Row(
+                urn=self._urn(seven_digits=False),
+                name=self._home_name("Children's home"),
+                provision_type="Children's home",
+                registration_status="Active",
+                local_authority=home_la.name,
+                judgement="Inadequate",
+                date=self.anchor - dt.timedelta(days=self.rng.randrange(1, 14)),
+                names=[Name(la.name, "canonical", la.gss_code) for la in chosen],
+                separator="; ",
+                kind="case",
+            )
+            self.stats.add(row)
+            yield row
+
     def rows_for_cases(self, n_cases: int) -> Iterator[Row]:
         """Realistic rows until exactly ``n_cases`` cases (the last home's list is cut short)."""
         total = 0

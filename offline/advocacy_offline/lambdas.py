@@ -54,6 +54,7 @@ class Invocation:
     error: str | None = None
     traceback: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the invoking thread's CPU (time.thread_time) in the handler, its AWS calls included
     at: float = field(default_factory=time.time)
     attempt: int = 0  # an asynchronous event's retries count from 1
 
@@ -216,9 +217,10 @@ def in_process_lambdas(
             try:
                 handler = load_handler(folder)
                 _name_the_service((fn.environment_vars or {}).get("POWERTOOLS_SERVICE_NAME", folder))
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 inv.result = handler(payload, ctx)
                 inv.seconds = time.perf_counter() - started
+                inv.cpu_seconds = time.thread_time() - cpu_started
                 return json.dumps(inv.result, default=str), False, ""
             except Exception as exc:  # surfaces as FunctionError=Handled, as on Lambda
                 inv.error = type(exc).__name__

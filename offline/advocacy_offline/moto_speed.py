@@ -17,7 +17,9 @@ And costs per call: moto serialises every DynamoDB answer through botocore's out
 (about 10 ms an item); DynamoDB speaks plain JSON and moto's DynamoDB answers are already its wire JSON, so the
 twin writes them with `json.dumps` - the same body. moto's Step Functions engine builds a new JSONPath parser
 (yacc tables and all) for every path it evaluates; the twin keeps one parse per path (a parsed path is
-immutable). tests/integration/test_moto_speed.py checks each answer is the same with and without these.
+immutable) and one parse per state machine definition. moto lists a response class's methods on every request
+(kept once per class), and botocore hashes every request body for a signature moto never checks (left out).
+tests/integration/test_moto_speed.py checks each answer is the same with and without these.
 """
 
 from __future__ import annotations
@@ -90,7 +92,46 @@ def fast_moto() -> Iterator[None]:
         _item_level_rollback(),
         _plain_json_answers(),
         _one_parse_per_json_path(),
+        _one_parse_per_definition(),
+        _one_method_listing_per_class(),
+        _unhashed_signatures(),
     ):
+        yield
+
+
+@contextmanager
+def _one_method_listing_per_class() -> Iterator[None]:
+    """moto lists a response class's methods (`inspect.getmembers`) on every request to find the action's; a
+    class's methods do not change while the twin runs, so list them once per class."""
+    import functools
+
+    from moto.core import responses
+    from moto.core.utils import method_names_from_class as listing
+
+    with mock.patch.object(responses, "method_names_from_class", functools.lru_cache(maxsize=None)(listing)):
+        yield
+
+
+@contextmanager
+def _unhashed_signatures() -> Iterator[None]:
+    """SigV4 builds a canonical request (headers normalised, the body hashed) only to sign it, and moto never
+    checks a signature: it reads the credential scope (access key, region, service) of the Authorization
+    header, which the twin still writes as botocore does. The canonical request is left out of the signature;
+    S3's X-Amz-Content-SHA256 header, which moto reads, is still the body's hash."""
+    from botocore.auth import SigV4Auth
+
+    with mock.patch.object(SigV4Auth, "canonical_request", lambda self, request: request.method):
+        yield
+
+
+@contextmanager
+def _one_parse_per_definition() -> Iterator[None]:
+    import functools
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(functools.lru_cache(maxsize=64)(parse))):
         yield
 
 
