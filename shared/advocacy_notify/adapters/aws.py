@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 # botocore's standard retry mode: throttling and transient errors are retried with jittered back-off.
-DEFAULT_RETRIES = {"max_attempts": 5, "mode": "standard"}
+DEFAULT_RETRIES: Mapping[str, Any] = MappingProxyType({"max_attempts": 5, "mode": "standard"})
 # Sending an email must not be retried by botocore after a timeout or a 5xx: SES may have sent it, and the
 # email ledger must know. Throttling, which is certain not to have sent, is retried by the workflow.
 # One attempt in all: botocore's `max_attempts` counts the retries after the first, `total_max_attempts` all.
-NO_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
+NO_RETRIES: Mapping[str, Any] = MappingProxyType({"total_max_attempts": 1, "mode": "standard"})
 
 
 class Clients:
@@ -44,14 +46,16 @@ class Clients:
     def region(self) -> str | None:
         return self._region or self.session.region_name
 
-    def client(self, service: str, *, retries: dict[str, Any] | None = None) -> Any:
+    def client(self, service: str, *, retries: Mapping[str, Any] | None = None) -> Any:
         chosen = retries or DEFAULT_RETRIES
         key = (service, repr(sorted(chosen.items())))
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
 
-                kwargs: dict[str, Any] = {"config": Config(retries=chosen, **self._config), "region_name": self.region}
+                # a copy: botocore rewrites the retries it is given (`max_attempts` -> `total_max_attempts`)
+                config = Config(retries=dict(chosen), **self._config)
+                kwargs: dict[str, Any] = {"config": config, "region_name": self.region}
                 if self._endpoint_url:
                     kwargs["endpoint_url"] = self._endpoint_url
                 self._clients[key] = self.session.client(service, **kwargs)
