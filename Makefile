@@ -64,7 +64,13 @@ browser-deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 
+# Every test: unit, integration, end-to-end, package, browser, and the slow ones (the 200-case throttled burst, the
+# determinism runs under load, the fault runs through `advocacy run --faults`).
 test: browser-deps lint typecheck lint-infra
+	$(BIN)/pytest -q --durations=15
+
+# While working: everything but the tests marked slow.
+test-fast: browser-deps lint typecheck lint-infra
 	$(BIN)/pytest -q -m "not slow"
 
 test-slow: install

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from advocacy_notify.domain.answers import before_contact_form_value
-from advocacy_notify.domain.case import CHASING, Case
+from advocacy_notify.domain.case import CHASING, Case, CaseStatus
 from advocacy_notify.domain.clock import iso, uk_time
 from advocacy_notify.domain.models import AnswerKind
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -205,8 +205,6 @@ class Runner:
     # ------------------------------------------------------------------ the run
     def unsent_first_emails(self) -> int:
         """Cases still waiting for their first email (queued, or paced)."""
-        from advocacy_notify.domain.case import CaseStatus
-
         with self.env.reading() as services:
             return len(services.cases.with_status(CaseStatus.QUEUED))
 
@@ -394,7 +392,8 @@ class Runner:
 
 def check_promises(result: dict[str, Any], running: set[str], work: list[dict[str, Any]]) -> None:
     """What every run must show, or the twin failed: each case's emails in order and dated in order, the first
-    one an initial email; and every case still being chased has a running workflow or a staff work item."""
+    one an initial email, no stage skipped, none sent after the council answered, and an escalation before a
+    case closes unresolved; and every case still being chased has a running workflow or a staff work item."""
     problems = []
     flagged = {str(w.get("case_id")) for w in work if w.get("state") == "open"}
     chasing = {s.value for s in CHASING}
@@ -408,6 +407,14 @@ def check_promises(result: dict[str, Any], running: set[str], work: list[dict[st
             problems.append(f"{case['case_id']}: emails dated out of order")
         if emails and emails[0]["kind"] != "initial":
             problems.append(f"{case['case_id']}: the first email is a {emails[0]['kind']}")
+        stages = sorted({int(e["stage"]) for e in emails})
+        if stages != list(range(len(stages))):
+            problems.append(f"{case['case_id']}: a stage was skipped ({stages})")
+        answered_at = case.get("answered_at")
+        if answered_at and any(t > answered_at for t in times):
+            problems.append(f"{case['case_id']}: an email was sent after the council answered")
+        if case["status"] == CaseStatus.UNRESOLVED.value and not any(e["kind"] == "escalation" for e in emails):
+            problems.append(f"{case['case_id']}: closed unresolved without its escalation")
         if case["status"] in chasing and case["execution_name"] not in running and case["case_id"] not in flagged:
             problems.append(f"{case['case_id']}: still {case['status']}, with no workflow and no work item")
     if problems:
