@@ -11,9 +11,10 @@ from typing import Any
 
 import boto3
 
-from .template import ARTIFACTS_BUCKET, for_moto, translate
+from .template import ARTIFACTS_BUCKET, REGION, for_moto, translate
 
-REGION = "eu-west-2"
+__all__ = ["ACCOUNT", "OFFLINE_SENDER", "REGION", "Stack", "deploy"]
+
 ACCOUNT = "123456789012"
 # template.yaml's SenderEmail has no default (a deployment must name its verified sender) and refuses the reserved
 # domains SES can never verify; offline, SES is moto, and the sender is the one production would use.

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import PROJECT_ROOT
+
+REGION = "eu-west-2"  # the offline stack's region; CloudFormation's partition comes from it
 
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 ARTIFACTS_BUCKET = "local-artifacts"
@@ -57,10 +58,20 @@ def _load_sam_cached(path_text: str, mtime: float) -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def _translate_cached(path: str, mtime: float, params_json: str) -> str:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
-    from samtranslator.translator.transform import transform
+    """`samtranslator.translator.transform.transform`, with the region handed in (a session of its own) rather
+    than read from this process's environment."""
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
-    return json.dumps(transform(load_sam(Path(path)), json.loads(params_json), _OfflinePolicyLoader()))
+    fragment, params = load_sam(Path(path)), json.loads(params_json)
+    to_py27_compatible_template(fragment, params)
+    session = boto3.Session(region_name=REGION)
+    translator = Translator(None, Parser(), boto_session=session)
+    policies = _OfflinePolicyLoader().load()
+    out = translator.translate(fragment, parameter_values=params, get_managed_policy_map=lambda: policies)
+    return json.dumps(undo_mark_unicode_str_in_template(out))
 
 
 def translate(path: Path = TEMPLATE, params: dict[str, str] | None = None) -> dict[str, Any]:
