@@ -104,6 +104,19 @@ LAMBDA_ENV = {
     "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:bench-alerts",
     "LINK_SECRET_ID": "bench-link-secret",
     "SENDER_EMAIL": "advocacy@notify.example",
+    # what every function of the template gets besides (each settings class checks its own at cold start)
+    "RATINGS_TABLE": "bench-ratings",
+    "SEND_RATE_TABLE": "bench-send-rate",
+    "CASE_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/bench-cases-dlq.fifo",
+    "DROP_BUCKET": "bench-drop",
+    "HELP_AT_HAND_EMAIL": "help.at.hand@childrenscommissioner.gov.uk",
+    "HELP_AT_HAND_PHONE": "0800 528 0731",
+    "REMINDER_WORKING_DAYS": "5,10",
+    "ESCALATION_WORKING_DAYS": "15",
+    "FINAL_WORKING_DAYS": "20",
+    "SES_CONFIGURATION_SET": "bench-config-set",
+    "PUBLIC_BASE_URL": "https://respond.example",
+    "MAX_SEND_RATE": "14",
 }
 
 

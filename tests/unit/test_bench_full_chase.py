@@ -157,3 +157,22 @@ def test_the_ledger_charges_cpu_to_the_innermost_layer_once() -> None:
     assert by_layer[DRIVER] >= 0.05
     assert book.entries[CLIENT] == 1
     assert book.entries[MOTO] == 1
+
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+
+
+@pytest.mark.parametrize("handler", sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py")))
+def test_the_bench_environment_satisfies_every_handlers_settings(handler: str) -> None:
+    """`make bench` imports each handler cold with `LAMBDA_ENV`: its settings must find every variable."""
+    import re
+
+    from advocacy_notify import settings
+
+    from bench.run import LAMBDA_ENV
+
+    source = (FUNCTIONS / handler / "app.py").read_text()
+    names = re.findall(r"Dependencies\((\w+)\)", source)
+    assert names, f"{handler} builds no Dependencies"
+    for name in names:
+        getattr(settings, name).from_mapping(LAMBDA_ENV)  # raises SettingsError naming what is missing
