@@ -46,7 +46,7 @@ def print_summary(result: dict[str, Any]) -> None:
     rows = []
     for c in sorted(result["cases"], key=lambda c: (c["la_name"], c["urn"])):
         kinds = [e["kind"] for e in c["emails"]]
-        sent = ", ".join(f"{kinds.count(k)} {k}" for k in ("initial", "reminder", "escalation") if k in kinds)
+        sent = ", ".join(_count(kinds.count(k), k) for k in ("initial", "reminder", "escalation") if k in kinds)
         days = c.get("working_days_to_answer")
         rows.append(
             [
@@ -54,7 +54,7 @@ def print_summary(result: dict[str, Any]) -> None:
                 c["urn"],
                 sent or "none",
                 STATUS_WORDS.get(c["status"], c["status"]),
-                "-" if days is None else f"{days} working days",
+                "-" if days is None else _count(days, "working day"),
             ]
         )
     say("")
@@ -93,3 +93,8 @@ def print_summary(result: dict[str, Any]) -> None:
             items += 1
     if not items:
         say("  none")
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 reminder`, `2 reminders`; `initial` has no plural here."""
+    return f"{n} {noun}" if n == 1 or noun == "initial" else f"{n} {noun}s"
