@@ -10,13 +10,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from .domain.case import Case, CaseStatus
 from .domain.clock import Clock
-from .domain.contacts import Contacts
 from .domain.models import CaseMessage
-from .domain.snapshot import RatedHome, SnapshotSummary
+
+if TYPE_CHECKING:  # annotations only: a function that never reads a file or a contact does not load their rules
+    from .domain.contacts import Contacts
+    from .domain.snapshot import RatedHome, SnapshotSummary
 
 __all__ = [
     "Alerts",

@@ -47,7 +47,8 @@ def test_every_figure_comes_from_the_results(results: dict[str, Any]) -> None:
         phases_s={"generate": 1.5, "elsewhere": 2.5},
     )
     assert "| ingest throughput, 100k-row CSV (`ingest_rows_per_s`) | 123,456 rows/s |" in doc
-    assert "| **cases per second, end to end (`offline_cases_per_s`)** | **6.09** |" in doc  # the offline run's own
+    own = results["offline"]["offline_cases_per_s"]  # the offline run's own figure, not the top-level one changed above
+    assert f"| **cases per second, end to end (`offline_cases_per_s`)** | **{own}** |" in doc
     assert "upload to 1,000 first emails (`offline_cases_per_s`) | 9.87 cases/s |" in doc
     assert "which took 10.0 minutes" in doc
     assert _section(doc, "Phases of this run").strip().splitlines()[2:] == [
@@ -58,18 +59,33 @@ def test_every_figure_comes_from_the_results(results: dict[str, Any]) -> None:
 
 
 def test_the_aims_read_as_the_figures_say(results: dict[str, Any]) -> None:
-    doc = run.render(results)
+    doc = _render(results, ingest_vs_baseline_ratio=0.04)
     assert "| ingest / baseline (`ingest_vs_baseline_ratio`) | 4.0% | >= 25% | **missed** |" in doc
     assert "**Why it misses, and what would fix it.**" in doc
     assert _section(doc, "Aims missed, and why").startswith("\n- **Ingest throughput, 4.0% of a bare")
 
     fast_chase = {**results["full_chase"], "offline_full_chase_cases_per_s": 5.2} if "full_chase" in results else None
-    met = _render(results, ingest_vs_baseline_ratio=0.31, **({"full_chase": fast_chase} if fast_chase else {}))
+    met = _render(  # every aim met, whatever this run measured
+        results,
+        ingest_vs_baseline_ratio=0.31,
+        ingest_rss_ratio_100k_vs_10k=1.2,
+        sqs_calls_per_case=0.1,
+        cold_import_ratio=dict.fromkeys(results["cold_import_ratio"], 1.2),
+        cold_imports={**results["cold_imports"], "misses": []},
+        **({"full_chase": fast_chase} if fast_chase else {}),
+    )
     assert "| ingest / baseline (`ingest_vs_baseline_ratio`) | 31.0% | >= 25% | met |" in met
     assert "Why it misses" not in met
     assert _section(met, "Aims missed, and why").startswith("\nNone.\n")
 
-    worse = _render(results, ingest_vs_baseline_ratio=0.31, ingest_rss_ratio_100k_vs_10k=1.5, sqs_calls_per_case=0.2)
+    worse = _render(
+        results,
+        ingest_vs_baseline_ratio=0.31,
+        ingest_rss_ratio_100k_vs_10k=1.5,
+        sqs_calls_per_case=0.2,
+        cold_import_ratio=dict.fromkeys(results["cold_import_ratio"], 1.2),
+        cold_imports={**results["cold_imports"], "misses": []},
+    )
     missed = _section(worse, "Aims missed, and why")
     assert "- **Ingest memory, 100k peak 1.50x the 10k peak (aim 1.3x).**" in missed
     assert "- **SQS calls per case 0.2 (floor 0.1).**" in missed
@@ -79,12 +95,13 @@ def test_the_aims_read_as_the_figures_say(results: dict[str, Any]) -> None:
 
 def test_cold_import_misses_are_named(results: dict[str, Any]) -> None:
     r = copy.deepcopy(results)
+    r["cold_import_ratio"] = dict.fromkeys(r["cold_import_ratio"], 1.2)
     r["cold_import_ratio"]["gauge"] = 1.7
     r["cold_imports"]["misses"] = ["gauge"]
     r["cold_imports"]["importtime"]["gauge"] = r["cold_imports"]["importtime"]["notify"]
     doc = run.render(r)
     assert "| <= 1.5x each | **missed**: gauge |" in doc
-    assert "| `gauge` | 263.6 | 1.70 | **missed** |" in doc
+    assert f"| `gauge` | {r['cold_import_ms']['gauge']} | 1.70 | **missed** |" in doc
     assert "`python -X importtime` for `gauge`, which misses its aim" in doc
     assert "- **Cold imports over 1.5x the baseline: gauge** (section 4)." in doc
 

@@ -37,8 +37,6 @@ from ..ports import (
     TaskTokens,
     WorkItems,
 )
-from ..render.emails import render_email
-from ..render.mime import build_mime
 
 __all__ = [
     "AwaitAnswer",
@@ -225,6 +223,10 @@ class SendStage:
         return to
 
     def _message(self, case: Case, plan: StagePlan, first_sent: date, to: list[str], now: datetime) -> bytes:
+        # only the send task renders emails: the other workflow tasks' cold starts do not load Jinja
+        from ..render.emails import render_email
+        from ..render.mime import build_mime
+
         nonce = case.link_nonce or self.cases.link_nonce(case.case_id, links.new_nonce())
         link = links.link_id(self.link_key.secret(), case.case_id, nonce)
         self.links.put(links.link_hash(link), case.case_id, link_expiry(first_sent, self.config.timers))
