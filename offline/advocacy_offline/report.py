@@ -63,9 +63,10 @@ def monthly_report(
 ) -> list[dict[str, Any]]:
     """Pure. One row per placing authority with a case opened in `month` (YYYY-MM; None: every case),
     sorted by name, then the overall row (gss_code "ALL")."""
-    if month is not None:
-        check_month(month)
-    return monthly_rows(cases, answers, month, min_cases=min_cases, monitoring=monitoring)
+    try:
+        return monthly_rows(cases, answers, month, min_cases=min_cases, monitoring=monitoring)
+    except m.MonthError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def report_for_run(
