@@ -79,7 +79,7 @@ def report_for_run(
 
 
 def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """A short readable summary: the overall figures, then one line per authority."""
+    """A short readable summary of the overall figures (`authority_rows` has the authorities' lines)."""
     if not rows:
         return ["No cases."]
     total = rows[-1]
@@ -99,27 +99,41 @@ def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
     out.append(f"Answers: {answers}.")
     if total["snapshot_date"]:
         out.append(_monitoring_line(total))
-    authorities = rows[:-1]
-    if authorities:
-        width = max(len(r["la_name"]) for r in authorities)
-        out.append("")
-        out.append(
-            f"  {'Authority'.ljust(width)}  opened  before reminder  after  escalated  unresolved  median days"
-            "  habitual referral (95% interval)  rank"
-        )
-        for r in authorities:
-            habitual = (
-                f"{r['habitual_referral_rate']} of {r['habitual_referral_cases']} "
-                f"({r['habitual_referral_ci_low']}-{r['habitual_referral_ci_high']})"
-                if r["habitual_referral_cases"]
-                else "n/a"
-            )
-            out.append(
-                f"  {r['la_name'].ljust(width)}  {r['cases_opened']:>6}  {r['answered_before_reminder']:>15}  "
-                f"{r['answered_after_reminder']:>5}  {r['escalated']:>9}  {r['unresolved']:>10}  "
-                f"{r['median_working_days_to_answer']!s:>11}  {habitual:>32}  {r['habitual_referral_rank']!s:>4}"
-            )
     return out
+
+
+AUTHORITY_COLUMNS = (
+    "Authority",
+    "opened",
+    "before reminder",
+    "after",
+    "escalated",
+    "unresolved",
+    "median days",
+    "habitual referral (95% interval)",
+    "rank",
+)
+
+
+def authority_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """One line per authority (the rows before the overall one), in `AUTHORITY_COLUMNS`."""
+    return [
+        [
+            r["la_name"],
+            r["cases_opened"],
+            r["answered_before_reminder"],
+            r["answered_after_reminder"],
+            r["escalated"],
+            r["unresolved"],
+            r["median_working_days_to_answer"],
+            f"{r['habitual_referral_rate']} of {r['habitual_referral_cases']} "
+            f"({r['habitual_referral_ci_low']}-{r['habitual_referral_ci_high']})"
+            if r["habitual_referral_cases"]
+            else "n/a",
+            r["habitual_referral_rank"],
+        ]
+        for r in rows[:-1]
+    ]
 
 
 def _habitual_line(total: dict[str, Any]) -> str:
@@ -198,6 +212,9 @@ def cmd_report(
         return
     for line in summary_lines(rows):
         console.say(line)
+    if len(rows) > 1:
+        console.say()
+        console.table(AUTHORITY_COLUMNS, authority_rows(rows))
     if out:
         console.say(f"\nCSV: {out} ({len(rows) - 1} authorities and the total)")
 

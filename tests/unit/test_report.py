@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from advocacy_offline.report import (
+    AUTHORITY_COLUMNS,
     COLUMNS,
     ReportError,
+    authority_rows,
     monthly_report,
     neutralise,
     previous_month,
@@ -218,3 +220,18 @@ def test_csv_with_hostile_authority_names(tmp_path: Path) -> None:
     assert "'+cmd|' /C calc'!A0" in names
     assert any(r["gss_code"] == "'-E99" for r in parsed)
     assert b"someone@" not in raw
+
+
+def test_the_authorities_table_has_one_line_per_authority_in_its_columns() -> None:
+    rows = monthly_report(CASES, ANSWERS, "2026-11")
+    lines = authority_rows(rows)
+    assert [line[0] for line in lines] == [r["la_name"] for r in rows[:-1]]
+    assert all(len(line) == len(AUTHORITY_COLUMNS) for line in lines)
+    for line, row in zip(lines, rows[:-1], strict=True):
+        assert line[1] == row["cases_opened"]
+        assert line[5] == row["unresolved"]
+        assert (
+            line[7] == "n/a"
+            if not row["habitual_referral_cases"]
+            else line[7].startswith(f"{row['habitual_referral_rate']} of {row['habitual_referral_cases']} (")
+        )
