@@ -233,10 +233,8 @@ class Runner:
         # no engine thread alive means no execution running (cheaper than listing executions at every step)
         if self.pending_answers or self.ses.pending or self.env.clock.busy_threads():
             return False
-        if self.unsent_first_emails():
-            return False
-        with self.env.reading() as services:
-            return not services.cases.pending_effects()
+        with self.env.reading() as services:  # one read between activities, for both questions
+            return not services.cases.with_status(CaseStatus.QUEUED) and not services.cases.pending_effects()
 
     def run(self, files: list[Path], key: str | None = None) -> dict[str, Any]:
         self._started = time.monotonic()
